@@ -1,0 +1,47 @@
+/* Provider declarations (`AuthFallbackProvider NAME TYPE ARG key=value ...`, SPEC 2.1):
+ * parsing and validation of the words, independent of httpd. */
+#ifndef AUTHFB_PROVIDER_H
+#define AUTHFB_PROVIDER_H
+
+#include "authfb/common.h"
+#include <apr_tables.h>
+
+typedef enum {
+    AFB_PROV_OIDC = 0,
+    AFB_PROV_PASSWORD,
+    AFB_PROV_TOTP,
+    AFB_PROV_RADIUS,
+    AFB_PROV_HTTP_MFA
+} afb_provider_type_t;
+
+typedef struct {
+    const char *name;
+    afb_provider_type_t type;
+    const char *arg;               /* discovery URL, file path, HOST:PORT or URL */
+    /* health-check keys, every type */
+    apr_interval_time_t interval;  /* default 3 s */
+    apr_interval_time_t timeout;   /* default 2 s */
+    int fall;                      /* default 2 */
+    int rise;                      /* default 2 */
+    /* type-specific keys, validated against the type's list; values as given */
+    apr_table_t *params;
+    /* parsed forms of common type-specific keys */
+    apr_interval_time_t max_age;   /* password: 0 = no limit */
+    int window;                    /* totp: default 1 */
+} afb_provider_conf_t;
+
+const char *afb_provider_type_name(afb_provider_type_t t);
+int afb_provider_is_first_factor(afb_provider_type_t t); /* oidc, password */
+int afb_provider_is_mfa(afb_provider_type_t t);          /* radius, http-mfa, totp */
+
+/* Names: 1..32 of [A-Za-z0-9_.-]. */
+int afb_provider_name_valid(const char *name);
+
+/* Parse the words after the directive name. On error returns a message naming the word
+ * and the reason (e.g. "unknown key 'foo' for type password", "fall=0: must be 1..100");
+ * NULL on success. Files named by keys are not opened here. */
+const char *afb_provider_parse(apr_pool_t *p, afb_provider_conf_t *out, const char *name,
+                               const char *type, const char *arg, int nkv,
+                               const char *const *kv);
+
+#endif

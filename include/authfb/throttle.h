@@ -1,0 +1,39 @@
+/* Failed-attempt throttling (SPEC 6.8): fixed-window counters per user and per client
+ * address kept in the shared cache. Pure decisions over a small fixed-size record. */
+#ifndef AUTHFB_THROTTLE_H
+#define AUTHFB_THROTTLE_H
+
+#include "authfb/common.h"
+#include "authfb/cache.h"
+
+typedef struct {
+    unsigned max_failures; /* failures allowed within `window` before blocking */
+    apr_interval_time_t window;
+} afb_throttle_policy_t;
+
+typedef struct {
+    uint32_t failures;
+    int64_t window_start; /* apr_time_t */
+} afb_throttle_rec_t;
+
+/* Pure logic. */
+int afb_throttle_blocked(const afb_throttle_rec_t *r, const afb_throttle_policy_t *pol,
+                         apr_time_t now);
+void afb_throttle_add_failure(afb_throttle_rec_t *r, const afb_throttle_policy_t *pol,
+                              apr_time_t now);
+/* Seconds until the window that blocks ends (for Retry-After), >= 1. */
+long afb_throttle_retry_after(const afb_throttle_rec_t *r, const afb_throttle_policy_t *pol,
+                              apr_time_t now);
+/* Fixed 12-byte wire form, versioned by length. */
+void afb_throttle_encode(const afb_throttle_rec_t *r, unsigned char out[12]);
+afb_status_t afb_throttle_decode(const unsigned char *in, size_t len, afb_throttle_rec_t *r) AFB_MUST_CHECK;
+
+/* Through a cache: key is the full cache key (caller builds "thr:u:<mac>" / "thr:c:<ip>").
+ * A cache error (AFB_EIO) is returned as such; callers choose their failure mode. */
+afb_status_t afb_throttle_check(afb_cache_t *c, apr_pool_t *p, const char *key,
+                                const afb_throttle_policy_t *pol, apr_time_t now,
+                                int *blocked, long *retry_after) AFB_MUST_CHECK;
+afb_status_t afb_throttle_fail(afb_cache_t *c, apr_pool_t *p, const char *key,
+                               const afb_throttle_policy_t *pol, apr_time_t now) AFB_MUST_CHECK;
+
+#endif

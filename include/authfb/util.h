@@ -1,0 +1,49 @@
+/* Small pure helpers: encodings, constant-time compare, input sanitizers. */
+#ifndef AUTHFB_UTIL_H
+#define AUTHFB_UTIL_H
+
+#include "authfb/common.h"
+#include <apr_tables.h>
+
+/* Constant-time equality of two equal-length buffers: 1 when equal. */
+int afb_ct_equal(const void *a, const void *b, size_t len);
+/* Constant-time equality of two strings (time depends only on the lengths). */
+int afb_ct_streq(const char *a, const char *b);
+
+/* Cryptographically secure random bytes (OpenSSL RAND_bytes). */
+afb_status_t afb_random(unsigned char *buf, size_t len) AFB_MUST_CHECK;
+/* nbytes random bytes as unpadded base64url text, or NULL on RNG failure. */
+const char *afb_random_token(apr_pool_t *p, size_t nbytes);
+
+/* RFC 4648 base64url without padding. Decoding is strict: any character outside the
+ * alphabet, padding, or a impossible length gives AFB_EINVAL. */
+char *afb_b64url_encode(apr_pool_t *p, const unsigned char *in, size_t len);
+afb_status_t afb_b64url_decode(apr_pool_t *p, const char *in, size_t inlen,
+                               unsigned char **out, size_t *outlen) AFB_MUST_CHECK;
+
+/* The `return=` rule of SPEC 3: a local absolute path on the same host (starts with one '/',
+ * no scheme, no "//", no backslash, no control characters, after percent-decoding too).
+ * Anything else becomes "/". Never returns NULL. */
+const char *afb_return_sanitize(apr_pool_t *p, const char *in);
+
+/* Header names compared case-insensitively with '-' and '_' alike: 1 when equal. */
+int afb_header_name_eq(const char *a, const char *b);
+/* 1 when an incoming header must be removed before the request goes on: it equals
+ * user_header (may be NULL) or starts with "X-Auth-Fallback-" (same folding rules). */
+int afb_header_is_reserved(const char *name, const char *user_header);
+
+/* application/x-www-form-urlencoded body into a table. Malformed escapes, NUL bytes,
+ * more than max_fields fields or a repeated name give AFB_EINVAL. */
+afb_status_t afb_form_parse(apr_pool_t *p, const char *body, size_t len, int max_fields,
+                            apr_table_t **out) AFB_MUST_CHECK;
+
+/* HTML-escape & < > " ' for safe inclusion in pages. */
+char *afb_html_escape(apr_pool_t *p, const char *in);
+
+/* A duration as in httpd's timeout= parameters: "3" (seconds), "1500ms". Rejects negative,
+ * empty, trailing garbage and overflow. */
+afb_status_t afb_parse_duration(const char *s, apr_interval_time_t *out) AFB_MUST_CHECK;
+/* A non-negative decimal integer with an upper bound; no sign, no garbage. */
+afb_status_t afb_parse_uint(const char *s, long max, long *out) AFB_MUST_CHECK;
+
+#endif
