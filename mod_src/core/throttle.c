@@ -1,0 +1,134 @@
+/* Failed-attempt throttling: a fixed-window counter per key. A window starts with the
+ * first failure after the previous window ended; while failures >= max_failures and the
+ * window has not ended, the key is blocked. Records live in the shared cache and expire
+ * with their window. */
+#include "authfb/throttle.h"
+
+#define AFB_THROTTLE_WIRE_LEN 12
+
+static int window_open(const afb_throttle_rec_t *r, const afb_throttle_policy_t *pol,
+                       apr_time_t now)
+{
+    if (r->failures == 0 || now < r->window_start)
+        return 0;
+    return now - r->window_start < pol->window;
+}
+
+int afb_throttle_blocked(const afb_throttle_rec_t *r, const afb_throttle_policy_t *pol,
+                         apr_time_t now)
+{
+    /* max_failures == 0 disables throttling rather than blocking everyone. */
+    if (pol->max_failures == 0)
+        return 0;
+    return window_open(r, pol, now) && r->failures >= pol->max_failures;
+}
+
+void afb_throttle_add_failure(afb_throttle_rec_t *r, const afb_throttle_policy_t *pol,
+                              apr_time_t now)
+{
+    if (!window_open(r, pol, now)) {
+        r->failures = 1;
+        r->window_start = now;
+        return;
+    }
+    if (r->failures < UINT32_MAX)
+        r->failures++;
+}
+
+long afb_throttle_retry_after(const afb_throttle_rec_t *r, const afb_throttle_policy_t *pol,
+                              apr_time_t now)
+{
+    apr_interval_time_t left = r->window_start + pol->window - now;
+    long secs;
+
+    if (left <= 0)
+        return 1;
+    secs = (long)((left + APR_USEC_PER_SEC - 1) / APR_USEC_PER_SEC);
+    return secs < 1 ? 1 : secs;
+}
+
+void afb_throttle_encode(const afb_throttle_rec_t *r, unsigned char out[12])
+{
+    uint64_t ws = (uint64_t)r->window_start;
+    int i;
+
+    for (i = 0; i < 4; i++)
+        out[i] = (unsigned char)(r->failures >> (24 - 8 * i));
+    for (i = 0; i < 8; i++)
+        out[4 + i] = (unsigned char)(ws >> (56 - 8 * i));
+}
+
+afb_status_t afb_throttle_decode(const unsigned char *in, size_t len, afb_throttle_rec_t *r)
+{
+    uint32_t failures = 0;
+    uint64_t ws = 0;
+    int i;
+
+    if (in == NULL || len != AFB_THROTTLE_WIRE_LEN)
+        return AFB_EINVAL;
+    for (i = 0; i < 4; i++)
+        failures = (failures << 8) | in[i];
+    for (i = 0; i < 8; i++)
+        ws = (ws << 8) | in[4 + i];
+    r->failures = failures;
+    r->window_start = (int64_t)ws;
+    return AFB_OK;
+}
+
+/* Reads the record for key. A miss, or a record in a form this version does not know
+ * (the form is versioned by its length), is a fresh record; a backend failure is AFB_EIO. */
+static afb_status_t throttle_load(afb_cache_t *c, apr_pool_t *p, const char *key,
+                                  afb_throttle_rec_t *r)
+{
+    unsigned char buf[AFB_CACHE_MAX_VALUE];
+    size_t len = sizeof(buf);
+    afb_status_t st;
+
+    r->failures = 0;
+    r->window_start = 0;
+    st = c->get(c, key, buf, &len, p);
+    if (st == AFB_ENOENT)
+        return AFB_OK;
+    if (st != AFB_OK)
+        return AFB_EIO;
+    if (afb_throttle_decode(buf, len, r) != AFB_OK) {
+        r->failures = 0;
+        r->window_start = 0;
+    }
+    return AFB_OK;
+}
+
+afb_status_t afb_throttle_check(afb_cache_t *c, apr_pool_t *p, const char *key,
+                                const afb_throttle_policy_t *pol, apr_time_t now,
+                                int *blocked, long *retry_after)
+{
+    afb_throttle_rec_t r;
+    afb_status_t st;
+
+    *blocked = 0;
+    *retry_after = 0;
+    st = throttle_load(c, p, key, &r);
+    if (st != AFB_OK)
+        return st;
+    if (afb_throttle_blocked(&r, pol, now)) {
+        *blocked = 1;
+        *retry_after = afb_throttle_retry_after(&r, pol, now);
+    }
+    return AFB_OK;
+}
+
+afb_status_t afb_throttle_fail(afb_cache_t *c, apr_pool_t *p, const char *key,
+                               const afb_throttle_policy_t *pol, apr_time_t now)
+{
+    unsigned char wire[AFB_THROTTLE_WIRE_LEN];
+    afb_throttle_rec_t r;
+    afb_status_t st;
+
+    st = throttle_load(c, p, key, &r);
+    if (st != AFB_OK)
+        return st;
+    afb_throttle_add_failure(&r, pol, now);
+    afb_throttle_encode(&r, wire);
+    st = c->set(c, key, wire, sizeof(wire), r.window_start + pol->window, p);
+    return st == AFB_OK ? AFB_OK : AFB_EIO;
+}
