@@ -40,7 +40,10 @@ int afb_pwstore_count(const afb_pwstore_t *s);
 
 /* AFB_OK when user exists and password matches, AFB_EMISMATCH for a wrong password,
  * AFB_ENOENT for an unknown user -- after spending the same verification work as for a
- * known one (a dummy verification against a hash of the store's usual kind and cost). */
+ * known one (a dummy verification against a hash of the store's usual kind and cost).
+ * Passwords over AFB_PW_MAX_PASSWORD bytes (511 for the crypt(3) formats, libxcrypt's limit)
+ * are a mismatch after the same work. AFB_EINVAL when a stored hash proves unusable at
+ * verification time, AFB_ERR when memory or a library fails. */
 afb_status_t afb_pwstore_verify(const afb_pwstore_t *s, apr_pool_t *p, const char *user,
                                 const char *password) AFB_MUST_CHECK;
 
