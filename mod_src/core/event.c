@@ -62,6 +62,17 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n)
     return len;
 }
 
+/* A cut at max bytes moved back to the start of a character, so that the cut itself
+ * never creates an invalid sequence (at most 3 continuation bytes are dropped). */
+static size_t utf8_cut(const unsigned char *s, size_t max)
+{
+    size_t n = max;
+
+    while (n > max - 3 && (s[n] & 0xC0) == 0x80)
+        n--;
+    return n;
+}
+
 /* A copy of s that is valid UTF-8 and at most AFB_EVENT_MAX_STR bytes of the input long:
  * invalid bytes become U+FFFD (EF BF BD), a cut never splits a character. */
 static const char *event_clean(apr_pool_t *p, const char *s)
@@ -71,7 +82,7 @@ static const char *event_clean(apr_pool_t *p, const char *s)
     char *out;
 
     if (n > AFB_EVENT_MAX_STR)
-        n = AFB_EVENT_MAX_STR;
+        n = utf8_cut(in, AFB_EVENT_MAX_STR);
     out = apr_palloc(p, n * 3 + 1);
     while (i < n) {
         sl = utf8_seq_len(in + i, n - i);
