@@ -233,6 +233,21 @@ static int host_chars_ok(const char *s, size_t n, const char *allowed)
     return 1;
 }
 
+/* The inside of [...]: hex digits, ':' and '.' (IPv4-mapped), with at least one ':'. */
+static int ipv6_chars_ok(const char *s, size_t n)
+{
+    size_t i;
+    int colons = 0;
+
+    for (i = 0; i < n; i++) {
+        if (s[i] == ':')
+            colons++;
+        else if (!apr_isxdigit(s[i]) && s[i] != '.')
+            return 0;
+    }
+    return colons > 0;
+}
+
 /* HOST:PORT, IPv6 as [addr]:PORT, port 1..65535. */
 static int host_port_ok(const char *s)
 {
@@ -241,9 +256,7 @@ static int host_port_ok(const char *s)
 
     if (*s == '[') {
         const char *close = strchr(s, ']');
-        if (close == NULL || close[1] != ':'
-            || !host_chars_ok(s + 1, (size_t)(close - s - 1), ":.")
-            || memchr(s + 1, ':', (size_t)(close - s - 1)) == NULL)
+        if (close == NULL || close[1] != ':' || !ipv6_chars_ok(s + 1, (size_t)(close - s - 1)))
             return 0;
         colon = close + 1;
     } else {
