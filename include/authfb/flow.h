@@ -27,6 +27,7 @@ typedef struct {
     const char *mfa[AFB_FLOW_MAX_MFA];
     int mfa_allow_none;     /* AuthFallbackMFAUnavailable allow */
     long lifetime;          /* seconds the session will get */
+    long fallback_lifetime; /* seconds for a session without its second factor (MFA bypass) */
     apr_time_t expires;     /* of this flow */
 } afb_flow_t;
 

@@ -2,7 +2,7 @@
  *
  * Layout (version 1), integers big-endian:
  *   u8 version | u8 stage | u8 flags (bit0 degraded, bit1 mfa_allow_none) | u8 n_mfa
- *   | i64 lifetime | i64 expires (seconds)
+ *   | i64 lifetime | i64 fallback_lifetime | i64 expires (seconds)
  *   | str return_to | str csrf | str location | str path | str user | n_mfa x str mfa
  * where str = u16 length + bytes (no NUL); length 0 stands for an absent (NULL) optional
  * field. The same validation runs before sealing and after opening. */
@@ -104,6 +104,7 @@ static void flow_write(writer_t *w, const afb_flow_t *f)
     put_u8(w, (f->degraded ? FLAG_DEGRADED : 0u) | (f->mfa_allow_none ? FLAG_ALLOW_NONE : 0u));
     put_u8(w, (unsigned int)f->n_mfa);
     put_i64(w, (int64_t)f->lifetime);
+    put_i64(w, (int64_t)f->fallback_lifetime);
     put_i64(w, (int64_t)apr_time_sec(f->expires));
     put_str(w, f->return_to);
     put_str(w, f->csrf);
@@ -187,14 +188,15 @@ static int get_str(apr_pool_t *p, reader_t *r, const char **s)
 static int flow_read_head(reader_t *r, afb_flow_t *f)
 {
     unsigned int version, stage, flags, n_mfa;
-    int64_t lifetime, expires;
+    int64_t lifetime, fallback_lifetime, expires;
 
     if (!get_u8(r, &version) || !get_u8(r, &stage) || !get_u8(r, &flags) || !get_u8(r, &n_mfa)
-        || !get_i64(r, &lifetime) || !get_i64(r, &expires)) {
+        || !get_i64(r, &lifetime) || !get_i64(r, &fallback_lifetime) || !get_i64(r, &expires)) {
         return 0;
     }
     if (version != FLOW_VERSION || (flags & ~(unsigned int)FLAGS_KNOWN) != 0
         || n_mfa > AFB_FLOW_MAX_MFA || lifetime < 0 || lifetime > LONG_MAX
+        || fallback_lifetime < 0 || fallback_lifetime > LONG_MAX
         || expires > INT64_MAX / APR_USEC_PER_SEC || expires < 0) {
         return 0;
     }
@@ -203,6 +205,7 @@ static int flow_read_head(reader_t *r, afb_flow_t *f)
     f->mfa_allow_none = (flags & FLAG_ALLOW_NONE) != 0;
     f->n_mfa = (int)n_mfa;
     f->lifetime = (long)lifetime;
+    f->fallback_lifetime = (long)fallback_lifetime;
     f->expires = apr_time_from_sec(expires);
     return 1;
 }

@@ -315,6 +315,7 @@ static void rec_build(rec_t *r, unsigned int stage, unsigned int flags, unsigned
     rec_u8(r, flags);
     rec_u8(r, n_mfa);
     rec_i64(r, 3600);
+    rec_i64(r, 1800);
     rec_i64(r, NOW_SEC + 600);
     rec_str(r, return_to);
     rec_str(r, "csrf-token");
@@ -347,6 +348,7 @@ static void test_handwritten_record(void **state)
     assert_int_equal(out.degraded, 1);
     assert_int_equal(out.mfa_allow_none, 1);
     assert_string_equal(out.mfa[1], "m1");
+    assert_int_equal(out.fallback_lifetime, 1800);
 }
 
 static void test_forged_records_rejected(void **state)

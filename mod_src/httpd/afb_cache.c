@@ -1,0 +1,164 @@
+/* The core's afb_cache_t over httpd's socache providers (AuthFallbackCache), in the shape of
+ * mod_authn_socache: mutex registered in pre_config, created in post_config, re-attached in
+ * child_init. A miss (APR_NOTFOUND) is AFB_ENOENT; any other failure is AFB_EIO. */
+#include <apr_strings.h>
+#include <ap_provider.h>
+#include <http_core.h>
+#include <util_mutex.h>
+
+#include "afb_httpd.h"
+
+APLOG_USE_MODULE(auth_fallback);
+
+#define AFB_MUTEX_TYPE "authfb-cache"
+
+static apr_global_mutex_t *afb_cache_mutex;
+static const char *afb_cache_lockfile;
+
+typedef struct {
+    afb_cache_t base;
+    request_rec *r;
+    int locked;            /* the caller holds the mutex already */
+} afb_req_cache_t;
+
+const char *afb_cache_configure(afb_server_conf_t *conf, const char *spec, apr_pool_t *ptemp,
+                                apr_pool_t *pconf)
+{
+    const char *colon = strchr(spec, ':');
+    const char *name = colon ? apr_pstrndup(ptemp, spec, (apr_size_t)(colon - spec)) : spec;
+    const char *arg = colon ? colon + 1 : NULL;
+    const char *err;
+    conf->cache_prov = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
+                                          AP_SOCACHE_PROVIDER_VERSION);
+    if (!conf->cache_prov)
+        return apr_psprintf(ptemp, "unknown socache provider '%s' (is mod_socache_%s loaded?)",
+                            name, name);
+    err = conf->cache_prov->create(&conf->cache_inst, arg, ptemp, pconf);
+    if (err)
+        return apr_psprintf(ptemp, "socache %s: %s", name, err);
+    conf->cache_spec = spec;
+    return NULL;
+}
+
+int afb_cache_pre_config(apr_pool_t *pconf)
+{
+    return ap_mutex_register(pconf, AFB_MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0);
+}
+
+static apr_status_t afb_cache_destroy(void *data)
+{
+    afb_server_conf_t *conf = data;
+    if (conf->cache_inst)
+        conf->cache_prov->destroy(conf->cache_inst, NULL);
+    conf->cache_inst = NULL;
+    return APR_SUCCESS;
+}
+
+int afb_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
+{
+    afb_server_conf_t *conf = afb_main_conf();
+    struct ap_socache_hints hints = {64, 32, apr_time_from_sec(60)};
+    apr_status_t rv;
+    const char *err;
+    if (!conf || !conf->all->nelts)
+        return OK;
+    if (!conf->cache_prov && (err = afb_cache_configure(conf, conf->cache_spec, ptemp, pconf))) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "AFB00005: AuthFallbackCache: %s", err);
+        return !OK;
+    }
+    rv = ap_global_mutex_create(&afb_cache_mutex, &afb_cache_lockfile, AFB_MUTEX_TYPE, NULL, s,
+                                pconf, 0);
+    if (rv != APR_SUCCESS)
+        return !OK;
+    rv = conf->cache_prov->init(conf->cache_inst, "auth_fallback", &hints, s, pconf);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s,
+                     "AFB00006: AuthFallbackCache: cannot initialise %s", conf->cache_spec);
+        return !OK;
+    }
+    apr_pool_cleanup_register(pconf, conf, afb_cache_destroy, apr_pool_cleanup_null);
+    return OK;
+}
+
+void afb_cache_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    if (afb_cache_mutex &&
+        apr_global_mutex_child_init(&afb_cache_mutex, afb_cache_lockfile, pchild) != APR_SUCCESS)
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                     "AFB00007: cannot re-attach the cache mutex in this child");
+}
+
+static int afb_cache_needs_lock(const afb_server_conf_t *conf)
+{
+    return conf->cache_prov->flags & AP_SOCACHE_FLAG_NOTMPSAFE;
+}
+
+static afb_status_t afb_cache_get(afb_cache_t *c, const char *key, unsigned char *val,
+                                  size_t *len, apr_pool_t *p)
+{
+    afb_req_cache_t *rc = (afb_req_cache_t *)c;
+    afb_server_conf_t *conf = afb_main_conf();
+    unsigned int n = (unsigned int)*len;
+    int lock = !rc->locked && afb_cache_needs_lock(conf);
+    apr_status_t rv;
+    if (lock && apr_global_mutex_lock(afb_cache_mutex) != APR_SUCCESS)
+        return AFB_EIO;
+    rv = conf->cache_prov->retrieve(conf->cache_inst, rc->r->server, (const unsigned char *)key,
+                                    (unsigned int)strlen(key), val, &n, p);
+    if (lock)
+        apr_global_mutex_unlock(afb_cache_mutex);
+    if (rv == APR_NOTFOUND)
+        return AFB_ENOENT;
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, rc->r,
+                      "AFB00008: AuthFallbackCache %s: lookup failed", conf->cache_spec);
+        return AFB_EIO;
+    }
+    *len = n;
+    return AFB_OK;
+}
+
+static afb_status_t afb_cache_set(afb_cache_t *c, const char *key, const unsigned char *val,
+                                  size_t len, apr_time_t expiry, apr_pool_t *p)
+{
+    afb_req_cache_t *rc = (afb_req_cache_t *)c;
+    afb_server_conf_t *conf = afb_main_conf();
+    int lock = !rc->locked && afb_cache_needs_lock(conf);
+    apr_status_t rv;
+    if (lock && apr_global_mutex_lock(afb_cache_mutex) != APR_SUCCESS)
+        return AFB_EIO;
+    rv = conf->cache_prov->store(conf->cache_inst, rc->r->server, (const unsigned char *)key,
+                                 (unsigned int)strlen(key), expiry, (unsigned char *)val,
+                                 (unsigned int)len, p);
+    if (lock)
+        apr_global_mutex_unlock(afb_cache_mutex);
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, rc->r,
+                      "AFB00009: AuthFallbackCache %s: store failed", conf->cache_spec);
+        return AFB_EIO;
+    }
+    return AFB_OK;
+}
+
+afb_cache_t *afb_cache_for(request_rec *r)
+{
+    afb_req_cache_t *rc = apr_pcalloc(r->pool, sizeof(*rc));
+    rc->base.get = afb_cache_get;
+    rc->base.set = afb_cache_set;
+    rc->base.baton = rc;
+    rc->r = r;
+    return &rc->base;
+}
+
+afb_status_t afb_cache_locked(request_rec *r, afb_status_t (*fn)(afb_cache_t *c, void *baton),
+                              void *baton)
+{
+    afb_req_cache_t *rc = (afb_req_cache_t *)afb_cache_for(r);
+    afb_status_t st;
+    if (apr_global_mutex_lock(afb_cache_mutex) != APR_SUCCESS)
+        return AFB_EIO;
+    rc->locked = 1;
+    st = fn(&rc->base, baton);
+    apr_global_mutex_unlock(afb_cache_mutex);
+    return st;
+}

@@ -1,0 +1,429 @@
+/* Configuration records, their create/merge functions and every directive handler.
+ * Errors are returned from the handlers, so httpd reports them with the file and line:
+ * "Syntax error on line N of FILE: AuthFallbackX: reason". */
+#include <apr_strings.h>
+#include <apr_file_info.h>
+#include <apr_file_io.h>
+#include <http_core.h>
+#include <apr_lib.h>
+#include <stdarg.h>
+#include <errno.h>
+
+#include "afb_httpd.h"
+#include "authfb/log.h"
+
+APLOG_USE_MODULE(auth_fallback);
+
+#define AFB_KEY_MAX_BYTES 65536
+
+static afb_server_conf_t *afb_main;
+
+afb_server_conf_t *afb_main_conf(void)
+{
+    return afb_main;
+}
+
+void *afb_create_server_conf(apr_pool_t *p, server_rec *s)
+{
+    afb_server_conf_t *c = apr_pcalloc(p, sizeof(*c));
+    c->providers = apr_hash_make(p);
+    if (!s->is_virtual) {
+        c->all = apr_array_make(p, 8, sizeof(afb_provider_t *));
+        c->keyring = afb_keyring_create(p);
+        c->endpoint = AFB_DEFAULT_ENDPOINT;
+        c->cache_spec = "shmcb";
+        c->cookie_name = AFB_DEFAULT_COOKIE;
+        c->cookie_samesite = "Lax";
+        c->cookie_secure = AFB_SECURE_AUTO;
+        afb_main = c;
+    }
+    return c;
+}
+
+void *afb_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    afb_server_conf_t *base = basev, *add = addv;
+    afb_server_conf_t *c = apr_pmemdup(p, add, sizeof(*c));
+    c->providers = apr_hash_overlay(p, add->providers, base->providers);
+    return c;
+}
+
+void *afb_create_dir_conf(apr_pool_t *p, char *dir)
+{
+    afb_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
+    c->lifetime = 28800;
+    c->fallback_lifetime = 3600;
+    c->location = dir ? apr_pstrdup(p, dir) : "/";
+    return c;
+}
+
+#define AFB_MERGE(f) c->f = add->f##_set ? add->f : base->f
+
+void *afb_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    afb_dir_conf_t *base = basev, *add = addv;
+    afb_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
+    c->chain = add->chain ? add->chain : base->chain;
+    c->location = add->chain ? add->location : base->location;
+    c->mfa_set = add->mfa_set || base->mfa_set;
+    c->mfa = add->mfa_set ? add->mfa : base->mfa;
+    c->mfa_allow_set = add->mfa_allow_set || base->mfa_allow_set;
+    AFB_MERGE(mfa_allow);
+    c->lifetime_set = add->lifetime_set || base->lifetime_set;
+    c->lifetime = add->lifetime_set ? add->lifetime : base->lifetime;
+    c->fallback_lifetime = add->lifetime_set ? add->fallback_lifetime : base->fallback_lifetime;
+    c->outage_grace_set = add->outage_grace_set || base->outage_grace_set;
+    AFB_MERGE(outage_grace);
+    c->user_header_set = add->user_header_set || base->user_header_set;
+    AFB_MERGE(user_header);
+    return c;
+}
+
+static afb_server_conf_t *afb_sconf(server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &auth_fallback_module);
+}
+
+afb_provider_t *afb_provider_find(server_rec *s, const char *name)
+{
+    afb_provider_t *prov = apr_hash_get(afb_sconf(s)->providers, name, APR_HASH_KEY_STRING);
+    if (!prov && afb_main)
+        prov = apr_hash_get(afb_main->providers, name, APR_HASH_KEY_STRING);
+    return prov;
+}
+
+static const char *afb_err(cmd_parms *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static const char *afb_err(cmd_parms *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    const char *msg;
+    va_start(ap, fmt);
+    msg = apr_pvsprintf(cmd->pool, fmt, ap);
+    va_end(ap);
+    return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", msg, NULL);
+}
+
+/* ---- server-wide directives ---- */
+
+static const char *afb_read_key_file(apr_pool_t *p, const char *path, unsigned char **buf,
+                                     apr_size_t *len)
+{
+    apr_finfo_t fi;
+    apr_file_t *f;
+    char ebuf[128];
+    apr_status_t rv = apr_stat(&fi, path, APR_FINFO_TYPE | APR_FINFO_PROT | APR_FINFO_SIZE, p);
+    if (rv != APR_SUCCESS)
+        return apr_psprintf(p, "cannot read key file %s: %s", path,
+                            apr_strerror(rv, ebuf, sizeof(ebuf)));
+    if (fi.filetype != APR_REG)
+        return apr_psprintf(p, "key file %s is not a regular file", path);
+    if (fi.protection & APR_FPROT_WREAD)
+        return apr_psprintf(p, "key file %s is world-readable; chmod o-rwx it", path);
+    if (fi.size < AFB_KEY_MIN_BYTES)
+        return apr_psprintf(p, "key file %s is too short: %ld bytes, at least %d needed",
+                            path, (long)fi.size, AFB_KEY_MIN_BYTES);
+    if (fi.size > AFB_KEY_MAX_BYTES)
+        return apr_psprintf(p, "key file %s is too large (over %d bytes)", path,
+                            AFB_KEY_MAX_BYTES);
+    rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, 0, p);
+    if (rv == APR_SUCCESS) {
+        *len = (apr_size_t)fi.size;
+        *buf = apr_palloc(p, *len);
+        rv = apr_file_read_full(f, *buf, *len, len);
+        apr_file_close(f);
+    }
+    if (rv != APR_SUCCESS)
+        return apr_psprintf(p, "cannot read key file %s: %s", path,
+                            apr_strerror(rv, ebuf, sizeof(ebuf)));
+    return NULL;
+}
+
+static const char *afb_cmd_key(cmd_parms *cmd, void *dc, const char *arg)
+{
+    unsigned char *buf = NULL;
+    apr_size_t len = 0;
+    const char *path, *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    (void)dc;
+    if (err)
+        return err;
+    path = ap_server_root_relative(cmd->temp_pool, arg);
+    if (!path)
+        return afb_err(cmd, "invalid path %s", arg);
+    err = afb_read_key_file(cmd->temp_pool, path, &buf, &len);
+    if (!err && afb_keyring_add(afb_main->keyring, buf, len) != AFB_OK)
+        err = apr_psprintf(cmd->temp_pool, "key file %s could not be used", path);
+    if (buf)
+        memset(buf, 0, len);
+    return err ? afb_err(cmd, "%s", err) : NULL;
+}
+
+static const char *afb_cmd_endpoint(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    apr_size_t n = strlen(arg);
+    (void)dc;
+    if (err)
+        return err;
+    if (arg[0] != '/' || n < 2 || strchr(arg, '?') || strchr(arg, '#') || strstr(arg, "//"))
+        return afb_err(cmd, "'%s' must be a URL path such as /auth-fallback", arg);
+    afb_main->endpoint = arg[n - 1] == '/' ? apr_pstrndup(cmd->pool, arg, n - 1) : arg;
+    return NULL;
+}
+
+static const char *afb_cmd_cache(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    (void)dc;
+    if (err)
+        return err;
+    err = afb_cache_configure(afb_main, arg, cmd->temp_pool, cmd->pool);
+    return err ? afb_err(cmd, "%s", err) : NULL;
+}
+
+static const char *afb_cmd_event_log(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    (void)dc;
+    if (err)
+        return err;
+    if (arg[0] == '|')
+        afb_main->event_log = arg;
+    else if (!(afb_main->event_log = ap_server_root_relative(cmd->pool, arg)))
+        return afb_err(cmd, "invalid path %s", arg);
+    return NULL;
+}
+
+static const char *afb_cmd_override(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    (void)dc;
+    if (err)
+        return err;
+    if (!(afb_main->override_file = ap_server_root_relative(cmd->pool, arg)))
+        return afb_err(cmd, "invalid path %s", arg);
+    return NULL;
+}
+
+static int afb_cookie_name_valid(const char *s)
+{
+    if (!*s || strlen(s) > 64)
+        return 0;
+    for (; *s; s++)
+        if (!apr_isalnum(*s) && *s != '_' && *s != '-' && *s != '.')
+            return 0;
+    return 1;
+}
+
+static const char *afb_cmd_cookie(cmd_parms *cmd, void *dc, const char *word)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    const char *eq = strchr(word, '=');
+    const char *val;
+    (void)dc;
+    if (err)
+        return err;
+    if (!eq)
+        return afb_err(cmd, "'%s': expected key=value", word);
+    val = eq + 1;
+    if (!strncmp(word, "name=", 5) && afb_cookie_name_valid(val))
+        afb_main->cookie_name = val;
+    else if (!strncmp(word, "domain=", 7) && *val && !strpbrk(val, " ;,\t"))
+        afb_main->cookie_domain = val;
+    else if (!strncmp(word, "samesite=", 9) &&
+             (!strcasecmp(val, "Lax") || !strcasecmp(val, "Strict") || !strcasecmp(val, "None")))
+        afb_main->cookie_samesite = !strcasecmp(val, "Lax") ? "Lax"
+                                    : !strcasecmp(val, "Strict") ? "Strict" : "None";
+    else if (!strncmp(word, "secure=", 7) && !strcasecmp(val, "auto"))
+        afb_main->cookie_secure = AFB_SECURE_AUTO;
+    else if (!strncmp(word, "secure=", 7) && !strcasecmp(val, "on"))
+        afb_main->cookie_secure = AFB_SECURE_ON;
+    else if (!strncmp(word, "secure=", 7) && !strcasecmp(val, "off"))
+        afb_main->cookie_secure = AFB_SECURE_OFF;
+    else
+        return afb_err(cmd, "invalid '%s' (name=, domain=, samesite=Lax|Strict|None, "
+                       "secure=auto|on|off)", word);
+    return NULL;
+}
+
+/* ---- AuthFallbackProvider ---- */
+
+static const char *afb_cmd_provider(cmd_parms *cmd, void *dc, const char *args)
+{
+    apr_array_header_t *words = apr_array_make(cmd->temp_pool, 8, sizeof(const char *));
+    afb_server_conf_t *sc = afb_sconf(cmd->server);
+    afb_provider_t *prov;
+    const char *w, *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    (void)dc;
+    if (err)
+        return err;
+    while (*(w = ap_getword_conf(cmd->pool, &args)))
+        APR_ARRAY_PUSH(words, const char *) = w;
+    if (words->nelts < 3)
+        return afb_err(cmd, "expected NAME TYPE ARG [key=value ...]");
+    prov = apr_pcalloc(cmd->pool, sizeof(*prov));
+    err = afb_provider_parse(cmd->pool, &prov->conf, APR_ARRAY_IDX(words, 0, const char *),
+                             APR_ARRAY_IDX(words, 1, const char *),
+                             APR_ARRAY_IDX(words, 2, const char *), words->nelts - 3,
+                             (const char *const *)words->elts + 3);
+    if (err)
+        return afb_err(cmd, "%s", err);
+    if (apr_hash_get(sc->providers, prov->conf.name, APR_HASH_KEY_STRING))
+        return afb_err(cmd, "provider '%s' is already declared", prov->conf.name);
+    prov->declared_at = apr_psprintf(cmd->pool, "%s:%d", cmd->directive->filename,
+                                     cmd->directive->line_num);
+    if (prov->conf.type == AFB_PROV_PASSWORD || prov->conf.type == AFB_PROV_TOTP) {
+        prov->conf.arg = ap_server_root_relative(cmd->pool, prov->conf.arg);
+        prov->store = afb_filestore_create(cmd->pool, prov);
+        if ((err = afb_filestore_load_initial(prov->store, cmd->temp_pool)))
+            return afb_err(cmd, "provider %s: %s", prov->conf.name, err);
+    }
+    apr_hash_set(sc->providers, prov->conf.name, APR_HASH_KEY_STRING, prov);
+    APR_ARRAY_PUSH(afb_main->all, afb_provider_t *) = prov;
+    return NULL;
+}
+
+/* ---- per-directory directives ---- */
+
+static const char *afb_add_named(cmd_parms *cmd, apr_array_header_t **list, const char *name,
+                                 int want_mfa)
+{
+    afb_provider_t *prov = afb_provider_find(cmd->server, name);
+    int i;
+    if (!prov)
+        return afb_err(cmd, "unknown provider '%s' (declare it with AuthFallbackProvider "
+                       "before this line)", name);
+    if (want_mfa ? !afb_provider_is_mfa(prov->conf.type)
+                 : !afb_provider_is_first_factor(prov->conf.type))
+        return afb_err(cmd, "provider '%s' is of type %s, which cannot be used here",
+                       name, afb_provider_type_name(prov->conf.type));
+    if (!*list)
+        *list = apr_array_make(cmd->pool, 4, sizeof(afb_provider_t *));
+    for (i = 0; i < (*list)->nelts; i++)
+        if (APR_ARRAY_IDX(*list, i, afb_provider_t *) == prov)
+            return afb_err(cmd, "provider '%s' is listed twice", name);
+    if ((*list)->nelts >= AFB_FLOW_MAX_MFA)
+        return afb_err(cmd, "at most %d providers", AFB_FLOW_MAX_MFA);
+    APR_ARRAY_PUSH(*list, afb_provider_t *) = prov;
+    return NULL;
+}
+
+static const char *afb_cmd_chain(cmd_parms *cmd, void *dcv, const char *name)
+{
+    afb_dir_conf_t *dc = dcv;
+    return afb_add_named(cmd, &dc->chain, name, 0);
+}
+
+static const char *afb_cmd_mfa(cmd_parms *cmd, void *dcv, const char *name)
+{
+    afb_dir_conf_t *dc = dcv;
+    dc->mfa_set = 1;
+    if (!strcasecmp(name, "none")) {
+        if (dc->mfa && dc->mfa->nelts)
+            return afb_err(cmd, "'none' cannot be combined with providers");
+        dc->mfa = apr_array_make(cmd->pool, 1, sizeof(afb_provider_t *));
+        return NULL;
+    }
+    return afb_add_named(cmd, &dc->mfa, name, 1);
+}
+
+static const char *afb_cmd_mfa_unavail(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    afb_dir_conf_t *dc = dcv;
+    if (strcasecmp(arg, "deny") && strcasecmp(arg, "allow"))
+        return afb_err(cmd, "'%s': expected deny or allow", arg);
+    dc->mfa_allow = !strcasecmp(arg, "allow");
+    dc->mfa_allow_set = 1;
+    return NULL;
+}
+
+static const char *afb_seconds(cmd_parms *cmd, const char *arg, long min, long *out)
+{
+    char *end;
+    long v;
+    errno = 0;
+    v = strtol(arg, &end, 10);
+    if (!apr_isdigit(*arg) || *end || errno || v < min || v > 31536000)
+        return afb_err(cmd, "'%s': expected a number of seconds (%s..31536000)", arg,
+                       min ? "1" : "0");
+    *out = v;
+    return NULL;
+}
+
+static const char *afb_cmd_lifetime(cmd_parms *cmd, void *dcv, const char *a, const char *b)
+{
+    afb_dir_conf_t *dc = dcv;
+    const char *err = afb_seconds(cmd, a, 1, &dc->lifetime);
+    if (!err && b)
+        err = afb_seconds(cmd, b, 1, &dc->fallback_lifetime);
+    else if (!err && dc->fallback_lifetime > dc->lifetime)
+        dc->fallback_lifetime = dc->lifetime;
+    dc->lifetime_set = 1;
+    return err;
+}
+
+static const char *afb_cmd_grace(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    afb_dir_conf_t *dc = dcv;
+    dc->outage_grace_set = 1;
+    return afb_seconds(cmd, arg, 0, &dc->outage_grace);
+}
+
+static const char *afb_cmd_user_header(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    afb_dir_conf_t *dc = dcv;
+    const char *s;
+    for (s = arg; *s; s++)
+        if (!apr_isalnum(*s) && *s != '-' && *s != '_')
+            return afb_err(cmd, "'%s' is not a valid header name", arg);
+    if (!*arg)
+        return afb_err(cmd, "empty header name");
+    dc->user_header = arg;
+    dc->user_header_set = 1;
+    return NULL;
+}
+
+const command_rec afb_cmds[] = {
+    AP_INIT_TAKE1("AuthFallbackCryptoKey", afb_cmd_key, NULL, RSRC_CONF,
+                  "A file of >= 32 random bytes keying the cookies; repeat to rotate"),
+    AP_INIT_TAKE1("AuthFallbackEndpoint", afb_cmd_endpoint, NULL, RSRC_CONF,
+                  "URL path prefix of the module's own pages (default /auth-fallback)"),
+    AP_INIT_RAW_ARGS("AuthFallbackProvider", afb_cmd_provider, NULL, RSRC_CONF,
+                     "NAME TYPE ARG [key=value ...]: declare one dependency"),
+    AP_INIT_TAKE1("AuthFallbackCache", afb_cmd_cache, NULL, RSRC_CONF,
+                  "socache provider for shared state, e.g. shmcb or redis:HOST:PORT"),
+    AP_INIT_TAKE1("AuthFallbackEventLog", afb_cmd_event_log, NULL, RSRC_CONF,
+                  "JSON-lines event log: a file or \"|program\""),
+    AP_INIT_TAKE1("AuthFallbackOverrideFile", afb_cmd_override, NULL, RSRC_CONF,
+                  "Operator override file: lines NAME auto|up|down"),
+    AP_INIT_ITERATE("AuthFallbackCookie", afb_cmd_cookie, NULL, RSRC_CONF,
+                    "name= domain= samesite=Lax|Strict|None secure=auto|on|off"),
+    AP_INIT_ITERATE("AuthFallbackChain", afb_cmd_chain, NULL, OR_AUTHCFG,
+                    "First-factor providers in order of preference"),
+    AP_INIT_ITERATE("AuthFallbackMFA", afb_cmd_mfa, NULL, OR_AUTHCFG,
+                    "Second-factor providers in order, or none"),
+    AP_INIT_TAKE1("AuthFallbackMFAUnavailable", afb_cmd_mfa_unavail, NULL, OR_AUTHCFG,
+                  "deny (default) or allow when every MFA provider is down"),
+    AP_INIT_TAKE12("AuthFallbackSessionLifetime", afb_cmd_lifetime, NULL, OR_AUTHCFG,
+                   "Seconds for sessions of the first path [and of later paths]"),
+    AP_INIT_TAKE1("AuthFallbackOutageGrace", afb_cmd_grace, NULL, OR_AUTHCFG,
+                  "Seconds an expiring session may be extended once during an outage"),
+    AP_INIT_TAKE1("AuthFallbackUserHeader", afb_cmd_user_header, NULL, OR_AUTHCFG,
+                  "Request header that carries the user name to the backend"),
+    {NULL}
+};
+
+/* Cross-directive checks that need the whole configuration; run by configtest too. */
+int afb_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    (void)pconf; (void)plog; (void)ptemp;
+    if (afb_main && afb_main->all->nelts && afb_keyring_count(afb_main->keyring) == 0) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s,
+                     "AFB00001: AuthFallbackCryptoKey: required when AuthFallbackProvider is "
+                     "used (in %s); create one with: head -c 32 /dev/urandom > FILE",
+                     APR_ARRAY_IDX(afb_main->all, 0, afb_provider_t *)->declared_at);
+        return !OK;
+    }
+    return OK;
+}

@@ -1,0 +1,32 @@
+/* Handlers of the URLs under AuthFallbackEndpoint and the helpers they share. */
+#ifndef AFB_ENDPOINTS_H
+#define AFB_ENDPOINTS_H
+
+#include "afb_httpd.h"
+#include "authfb/event.h"
+
+int afb_login_handler(request_rec *r);
+int afb_mfa_handler(request_rec *r);
+int afb_logout_handler(request_rec *r);
+int afb_callback_handler(request_rec *r);
+
+int afb_bad_request(request_rec *r, const char *what);
+int afb_read_body(request_rec *r, apr_size_t max, char **out, apr_size_t *outlen);
+int afb_read_form(request_rec *r, apr_table_t **form);
+
+/* Routing (afb_signin.c). */
+int afb_health_is_down(const afb_provider_t *prov);
+afb_event_t *afb_event(request_rec *r, const char *name);
+void afb_event_emit(afb_event_t *ev);
+int afb_redirect(request_rec *r, int status, const char *location);
+const char *afb_endpoint_url(request_rec *r, const char *name, const char *return_to);
+afb_status_t afb_flow_save(request_rec *r, const afb_flow_t *flow);
+/* Open the flow cookie: AFB_OK, AFB_EEXPIRED or AFB_EINVAL / AFB_ENOENT when absent. */
+afb_status_t afb_flow_load(request_rec *r, afb_flow_t *flow);
+void afb_flow_forget(request_rec *r);
+/* The form page shown when a flow cookie is missing or expired. */
+int afb_flow_lost_page(request_rec *r, afb_status_t st, const char *return_to);
+/* Next step after the first factor passed: the MFA page, a session, or a refusal. */
+int afb_after_first_factor(request_rec *r, afb_flow_t *flow);
+
+#endif

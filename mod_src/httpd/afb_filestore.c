@@ -1,0 +1,200 @@
+/* File-backed stores (password hashes, TOTP secrets): loaded at configuration time, then
+ * reloaded in each child when the sync job replaces the file. A copy that fails to parse
+ * never replaces the last good one. Generations are reference-counted so a reload never frees
+ * a copy another thread is verifying against. */
+#include <apr_strings.h>
+#include <apr_file_io.h>
+#include <apr_file_info.h>
+#include <apr_thread_mutex.h>
+
+#include "afb_httpd.h"
+#include "authfb/log.h"
+#include "authfb/pwstore.h"
+#include "authfb/totp.h"
+
+APLOG_USE_MODULE(auth_fallback);
+
+#define AFB_STORE_MAX_BYTES (64 * 1024 * 1024)
+#define AFB_STORE_CHECK_EVERY apr_time_from_sec(1)
+
+struct afb_store_gen_t {
+    apr_pool_t *pool;     /* NULL for the configuration-time copy (lives in pconf) */
+    void *data;
+    int refs;
+};
+
+struct afb_filestore_t {
+    afb_provider_t *prov;
+    apr_pool_t *parent;   /* pool new generations are made in */
+    apr_thread_mutex_t *lock;
+    afb_store_gen_t *current;
+    apr_time_t checked;   /* last stat */
+    apr_time_t mtime;     /* of the file the current copy (or the last failure) came from */
+    apr_off_t size;
+    apr_ino_t inode;
+    const char *last_error; /* NULL when the file parsed */
+};
+
+afb_filestore_t *afb_filestore_create(apr_pool_t *p, afb_provider_t *prov)
+{
+    afb_filestore_t *fs = apr_pcalloc(p, sizeof(*fs));
+    fs->prov = prov;
+    fs->parent = p;
+    return fs;
+}
+
+static const char *afb_store_read(apr_pool_t *p, const char *path, const char **text,
+                                  apr_size_t *len, apr_finfo_t *fi)
+{
+    apr_file_t *f;
+    char ebuf[128];
+    char *buf;
+    apr_status_t rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, 0, p);
+    if (rv == APR_SUCCESS)
+        rv = apr_file_info_get(fi, APR_FINFO_MTIME | APR_FINFO_SIZE | APR_FINFO_INODE, f);
+    if (rv == APR_SUCCESS && fi->size > AFB_STORE_MAX_BYTES) {
+        apr_file_close(f);
+        return apr_psprintf(p, "%s is larger than %d bytes", path, AFB_STORE_MAX_BYTES);
+    }
+    if (rv == APR_SUCCESS) {
+        buf = apr_palloc(p, (apr_size_t)fi->size + 1);
+        rv = apr_file_read_full(f, buf, (apr_size_t)fi->size, len);
+        if (rv == APR_EOF)
+            rv = APR_SUCCESS;
+        apr_file_close(f);
+        if (rv == APR_SUCCESS) {
+            buf[*len] = '\0';
+            *text = buf;
+        }
+    }
+    return rv == APR_SUCCESS ? NULL
+                             : apr_psprintf(p, "cannot read %s: %s", path,
+                                            apr_strerror(rv, ebuf, sizeof(ebuf)));
+}
+
+static const char *afb_store_parse(afb_filestore_t *fs, apr_pool_t *p, const char *text,
+                                   apr_size_t len, void **data)
+{
+    const char *err = NULL;
+    int weak = 0;
+    if (fs->prov->conf.type == AFB_PROV_PASSWORD) {
+        afb_pwstore_t *ps = NULL;
+        if (afb_pwstore_parse(p, text, len, &ps, &weak, &err) != AFB_OK)
+            return err ? err : "does not parse";
+        if (weak)
+            afb_log(AFB_LOG_WARN, 2, "provider %s: %d entries of %s use weak APR hashes "
+                    "($apr1$ or {SHA}); re-sync them as yescrypt, bcrypt or PBKDF2",
+                    fs->prov->conf.name, weak, fs->prov->conf.arg);
+        *data = ps;
+        return NULL;
+    }
+    else {
+        afb_totp_store_t *ts = NULL;
+        if (afb_totp_store_parse(p, text, len, &ts, &err) != AFB_OK)
+            return err ? err : "does not parse";
+        *data = ts;
+        return NULL;
+    }
+}
+
+const char *afb_filestore_load_initial(afb_filestore_t *fs, apr_pool_t *ptemp)
+{
+    const char *text = NULL, *err;
+    apr_size_t len = 0;
+    apr_finfo_t fi;
+    void *data = NULL;
+    err = afb_store_read(ptemp, fs->prov->conf.arg, &text, &len, &fi);
+    if (!err)
+        err = afb_store_parse(fs, fs->parent, text, len, &data);
+    if (err)
+        return apr_psprintf(ptemp, "%s: %s", fs->prov->conf.arg, err);
+    fs->current = apr_pcalloc(fs->parent, sizeof(*fs->current));
+    fs->current->data = data;
+    fs->current->refs = 1;
+    fs->mtime = fi.mtime;
+    fs->size = fi.size;
+    fs->inode = fi.inode;
+    return NULL;
+}
+
+void afb_filestore_child_init(afb_filestore_t *fs, apr_pool_t *pchild)
+{
+    fs->parent = pchild;
+    apr_thread_mutex_create(&fs->lock, APR_THREAD_MUTEX_DEFAULT, pchild);
+}
+
+static void afb_gen_unref(afb_store_gen_t *gen)
+{
+    if (--gen->refs == 0 && gen->pool)
+        apr_pool_destroy(gen->pool);
+}
+
+/* Called with the lock held. */
+static void afb_filestore_refresh(afb_filestore_t *fs, apr_time_t now)
+{
+    apr_finfo_t fi;
+    apr_pool_t *p;
+    const char *text = NULL, *err;
+    apr_size_t len = 0;
+    void *data = NULL;
+    afb_store_gen_t *gen;
+
+    fs->checked = now;
+    if (apr_stat(&fi, fs->prov->conf.arg, APR_FINFO_MTIME | APR_FINFO_SIZE | APR_FINFO_INODE,
+                 fs->parent) != APR_SUCCESS)
+        return; /* a missing file keeps the last good copy; the health check reports it */
+    if (fi.mtime == fs->mtime && fi.size == fs->size && fi.inode == fs->inode)
+        return;
+    apr_pool_create(&p, fs->parent);
+    err = afb_store_read(p, fs->prov->conf.arg, &text, &len, &fi);
+    if (!err)
+        err = afb_store_parse(fs, p, text, len, &data);
+    fs->mtime = fi.mtime;
+    fs->size = fi.size;
+    fs->inode = fi.inode;
+    if (err) {
+        afb_log(AFB_LOG_ERR, 3, "provider %s: %s changed but cannot be used, keeping the "
+                "last good copy: %s", fs->prov->conf.name, fs->prov->conf.arg, err);
+        fs->last_error = apr_pstrdup(fs->parent, err);
+        apr_pool_destroy(p);
+        return;
+    }
+    gen = apr_pcalloc(p, sizeof(*gen));
+    gen->pool = p;
+    gen->data = data;
+    gen->refs = 1;
+    afb_gen_unref(fs->current);
+    fs->current = gen;
+    fs->last_error = NULL;
+    afb_log(AFB_LOG_INFO, 4, "provider %s: reloaded %s", fs->prov->conf.name,
+            fs->prov->conf.arg);
+}
+
+afb_store_gen_t *afb_filestore_acquire(afb_filestore_t *fs)
+{
+    afb_store_gen_t *gen;
+    apr_time_t now = apr_time_now();
+    if (fs->lock)
+        apr_thread_mutex_lock(fs->lock);
+    if (fs->lock && now - fs->checked >= AFB_STORE_CHECK_EVERY)
+        afb_filestore_refresh(fs, now);
+    gen = fs->current;
+    gen->refs++;
+    if (fs->lock)
+        apr_thread_mutex_unlock(fs->lock);
+    return gen;
+}
+
+void afb_filestore_release(afb_filestore_t *fs, afb_store_gen_t *gen)
+{
+    if (fs->lock)
+        apr_thread_mutex_lock(fs->lock);
+    afb_gen_unref(gen);
+    if (fs->lock)
+        apr_thread_mutex_unlock(fs->lock);
+}
+
+void *afb_store_gen_data(afb_store_gen_t *gen)
+{
+    return gen->data;
+}

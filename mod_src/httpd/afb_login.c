@@ -1,0 +1,341 @@
+/* The password form, the second-factor form and logout (SPEC 3). Both forms act only on what
+ * the sealed flow cookie says; they carry a CSRF token, are never cached, and say the same
+ * thing for an unknown user as for a wrong password. */
+#include <apr_strings.h>
+#include <http_core.h>
+#include <http_protocol.h>
+#include <http_request.h>
+
+#include "afb_httpd.h"
+#include "afb_endpoints.h"
+#include "authfb/crypto.h"
+#include "authfb/event.h"
+#include "authfb/log.h"
+#include "authfb/pwstore.h"
+#include "authfb/throttle.h"
+#include "authfb/totp.h"
+#include "authfb/util.h"
+
+APLOG_USE_MODULE(auth_fallback);
+
+static const afb_throttle_policy_t afb_user_policy = {5, APR_USEC_PER_SEC * 300};
+static const afb_throttle_policy_t afb_client_policy = {20, APR_USEC_PER_SEC * 300};
+
+#define AFB_BAD_CREDENTIALS "The user name or password is incorrect."
+#define AFB_BAD_CODE "The code is incorrect or has already been used."
+
+/* ---- shared pieces ---- */
+
+static const char *afb_user_key(request_rec *r, const char *prefix, const char *user)
+{
+    unsigned char mac[32];
+    if (afb_keyring_mac(afb_main_conf()->keyring, user, strlen(user), mac) != AFB_OK)
+        return NULL;
+    return apr_pstrcat(r->pool, prefix, afb_b64url_encode(r->pool, mac, 16), NULL);
+}
+
+static void afb_failure_event(request_rec *r, const afb_flow_t *flow, const char *user,
+                              const char *reason)
+{
+    afb_event_t *ev = afb_event(r, "auth.failure");
+    afb_event_str(ev, "user", user);
+    afb_event_str(ev, "path", flow->path);
+    if (flow->stage == AFB_FLOW_MFA)
+        afb_event_str(ev, "mfa", flow->mfa[0]);
+    afb_event_str(ev, "reason", reason);
+    afb_event_str(ev, "client", afb_client_ip(r));
+    afb_event_emit(ev);
+}
+
+/* 1 (and the 429 page in *status) when this user or this client is throttled. */
+static int afb_throttled(request_rec *r, const afb_flow_t *flow, const char *user, int *status)
+{
+    afb_cache_t *c = afb_cache_for(r);
+    const char *ukey = afb_user_key(r, "thr:u:", user);
+    const char *ckey = apr_pstrcat(r->pool, "thr:c:", afb_client_ip(r), NULL);
+    int ublocked = 0, cblocked = 0;
+    long uwait = 0, cwait = 0;
+    afb_event_t *ev;
+    apr_time_t now = apr_time_now();
+    if (!ukey || afb_throttle_check(c, r->pool, ukey, &afb_user_policy, now, &ublocked,
+                                    &uwait) != AFB_OK)
+        ublocked = 0; /* a cache outage does not lock everyone out; logged by the cache */
+    if (afb_throttle_check(c, r->pool, ckey, &afb_client_policy, now, &cblocked, &cwait) !=
+        AFB_OK)
+        cblocked = 0;
+    if (!ublocked && !cblocked)
+        return 0;
+    ev = afb_event(r, "auth.throttled");
+    afb_event_str(ev, "user", user);
+    afb_event_str(ev, "path", flow->path);
+    afb_event_str(ev, "scope", ublocked ? "user" : "client");
+    afb_event_str(ev, "client", afb_client_ip(r));
+    afb_event_emit(ev);
+    apr_table_setn(r->err_headers_out, "Retry-After",
+                   apr_ltoa(r->pool, uwait > cwait ? uwait : cwait));
+    *status = afb_page(r, HTTP_TOO_MANY_REQUESTS, "Too many attempts",
+                       "<p>There have been too many failed attempts. Please wait a few "
+                       "minutes before trying again.</p>");
+    return 1;
+}
+
+static void afb_count_failure(request_rec *r, const char *user)
+{
+    afb_cache_t *c = afb_cache_for(r);
+    const char *ukey = afb_user_key(r, "thr:u:", user);
+    apr_time_t now = apr_time_now();
+    if (ukey)
+        (void)!afb_throttle_fail(c, r->pool, ukey, &afb_user_policy, now);
+    (void)!afb_throttle_fail(c, r->pool, apr_pstrcat(r->pool, "thr:c:", afb_client_ip(r), NULL),
+                             &afb_client_policy, now);
+}
+
+/* Load the flow for a form; on failure *status holds the page to send. */
+static int afb_form_flow(request_rec *r, afb_flow_stage_t stage, afb_flow_t *flow, int *status)
+{
+    afb_status_t st = afb_flow_load(r, flow);
+    const char *ret = NULL;
+    if (st == AFB_OK && flow->stage == stage)
+        return 1;
+    if (st == AFB_OK && flow->stage == AFB_FLOW_MFA && stage == AFB_FLOW_PASSWORD &&
+        r->method_number == M_GET) {
+        *status = afb_redirect(r, HTTP_SEE_OTHER, afb_endpoint_url(r, "mfa", NULL));
+        return 0;
+    }
+    if (r->args) {
+        apr_table_t *q = NULL;
+        if (afb_form_parse(r->pool, r->args, strlen(r->args), 8, &q) == AFB_OK)
+            ret = apr_table_get(q, "return");
+    }
+    *status = afb_flow_lost_page(r, st == AFB_OK ? AFB_ENOENT : st,
+                                 st == AFB_OK ? flow->return_to : ret);
+    return 0;
+}
+
+/* Read the form of a POST and check its CSRF token; on failure *status holds the answer. */
+static apr_table_t *afb_checked_form(request_rec *r, const afb_flow_t *flow, int *status)
+{
+    apr_table_t *form = NULL;
+    const char *csrf;
+    int st = afb_read_form(r, &form);
+    if (st == HTTP_REQUEST_ENTITY_TOO_LARGE) {
+        *status = afb_page(r, st, "Request too large", "<p>The form was too large.</p>");
+        return NULL;
+    }
+    if (st != OK) {
+        *status = afb_bad_request(r, "The form could not be read.");
+        return NULL;
+    }
+    csrf = apr_table_get(form, "csrf");
+    if (!csrf || !afb_ct_streq(csrf, flow->csrf)) {
+        *status = afb_page(r, HTTP_FORBIDDEN, "Sign-in form expired",
+                           "<p>This form is no longer valid. Please go back and sign in "
+                           "again.</p>");
+        return NULL;
+    }
+    return form;
+}
+
+/* ---- the password form ---- */
+
+static int afb_login_form(request_rec *r, const afb_flow_t *flow, const char *error,
+                          const char *user)
+{
+    const char *action = afb_html_escape(r->pool, afb_endpoint_url(r, "login", NULL));
+    return afb_page(r, HTTP_OK, "Sign in", apr_pstrcat(r->pool,
+        error ? "<p class=\"err\" role=\"alert\">" : "", error ? error : "",
+        error ? "</p>" : "",
+        flow->degraded ? "<p class=\"note\">The usual sign-in service is unavailable; "
+                         "you are signing in through a fallback path.</p>" : "",
+        "<form method=\"post\" action=\"", action, "\" autocomplete=\"off\">"
+        "<input type=\"hidden\" name=\"csrf\" value=\"", afb_html_escape(r->pool, flow->csrf),
+        "\"><label for=\"user\">User name</label>"
+        "<input type=\"text\" id=\"user\" name=\"user\" autocomplete=\"username\" required "
+        "autofocus value=\"", afb_html_escape(r->pool, user ? user : ""), "\">"
+        "<label for=\"password\">Password</label>"
+        "<input type=\"password\" id=\"password\" name=\"password\" "
+        "autocomplete=\"current-password\" required>"
+        "<button type=\"submit\">Sign in</button></form>", NULL));
+}
+
+static afb_status_t afb_verify_password(request_rec *r, const afb_flow_t *flow,
+                                        const char *user, const char *password)
+{
+    afb_provider_t *prov = afb_provider_find(r->server, flow->path);
+    afb_store_gen_t *gen;
+    afb_status_t st;
+    if (!prov || prov->conf.type != AFB_PROV_PASSWORD)
+        return AFB_ERR;
+    gen = afb_filestore_acquire(prov->store);
+    st = afb_pwstore_verify(afb_store_gen_data(gen), r->pool, user, password);
+    afb_filestore_release(prov->store, gen);
+    return st;
+}
+
+static int afb_login_post(request_rec *r, afb_flow_t *flow)
+{
+    int status = OK;
+    apr_table_t *form = afb_checked_form(r, flow, &status);
+    const char *user, *password;
+    afb_status_t st;
+    if (!form)
+        return status;
+    user = apr_table_get(form, "user");
+    password = apr_table_get(form, "password");
+    if (!user || !password || !*user || strlen(user) > AFB_SESSION_MAX_FIELD ||
+        strlen(password) > AFB_PW_MAX_PASSWORD)
+        return afb_bad_request(r, "The form is incomplete.");
+    if (afb_throttled(r, flow, user, &status))
+        return status;
+    st = afb_verify_password(r, flow, user, password);
+    if (st == AFB_OK) {
+        flow->user = user;
+        return afb_after_first_factor(r, flow);
+    }
+    if (st == AFB_ERR)
+        return afb_unavailable_page(r, flow->location);
+    afb_count_failure(r, user);
+    afb_failure_event(r, flow, user, st == AFB_ENOENT ? "unknown_user" : "bad_password");
+    return afb_login_form(r, flow, AFB_BAD_CREDENTIALS, user);
+}
+
+int afb_login_handler(request_rec *r)
+{
+    afb_flow_t flow;
+    int status = OK;
+    if (!afb_form_flow(r, AFB_FLOW_PASSWORD, &flow, &status))
+        return status;
+    if (r->method_number == M_POST)
+        return afb_login_post(r, &flow);
+    return afb_login_form(r, &flow, NULL, NULL);
+}
+
+/* ---- the second-factor form ---- */
+
+static int afb_mfa_form(request_rec *r, const afb_flow_t *flow, const char *error)
+{
+    const char *action = afb_html_escape(r->pool, afb_endpoint_url(r, "mfa", NULL));
+    return afb_page(r, HTTP_OK, "Verification code", apr_pstrcat(r->pool,
+        error ? "<p class=\"err\" role=\"alert\">" : "", error ? error : "",
+        error ? "</p>" : "",
+        "<p>Enter the code from your authenticator app for <strong>",
+        afb_html_escape(r->pool, flow->user), "</strong>.</p>"
+        "<form method=\"post\" action=\"", action, "\" autocomplete=\"off\">"
+        "<input type=\"hidden\" name=\"csrf\" value=\"", afb_html_escape(r->pool, flow->csrf),
+        "\"><label for=\"code\">Code</label>"
+        "<input type=\"text\" id=\"code\" name=\"code\" inputmode=\"numeric\" "
+        "autocomplete=\"one-time-code\" pattern=\"[0-9]*\" maxlength=\"8\" required autofocus>"
+        "<button type=\"submit\">Verify</button></form>", NULL));
+}
+
+typedef struct {
+    const char *key;
+    int64_t step;
+    int replay;
+} afb_replay_t;
+
+static afb_status_t afb_replay_check_and_set(afb_cache_t *c, void *baton)
+{
+    afb_replay_t *rp = baton;
+    unsigned char buf[8];
+    size_t len = sizeof(buf);
+    int64_t last = INT64_MIN;
+    int i;
+    afb_status_t st = c->get(c, rp->key, buf, &len, NULL);
+    if (st == AFB_OK && len == 8)
+        for (last = 0, i = 0; i < 8; i++)
+            last = (int64_t)(((uint64_t)last << 8) | buf[i]);
+    else if (st != AFB_ENOENT && st != AFB_OK)
+        return st;
+    if (rp->step <= last) {
+        rp->replay = 1;
+        return AFB_OK;
+    }
+    for (i = 0; i < 8; i++)
+        buf[i] = (unsigned char)((uint64_t)rp->step >> (56 - 8 * i));
+    return c->set(c, rp->key, buf, 8, apr_time_now() + apr_time_from_sec(3600), NULL);
+}
+
+static afb_status_t afb_verify_totp(request_rec *r, afb_provider_t *prov, const char *user,
+                                    const char *code)
+{
+    afb_store_gen_t *gen = afb_filestore_acquire(prov->store);
+    const afb_totp_entry_t *e = afb_totp_store_find(afb_store_gen_data(gen), user);
+    afb_replay_t rp = {NULL, 0, 0};
+    afb_status_t st = e ? afb_totp_verify(e, code, apr_time_now(), prov->conf.window, &rp.step)
+                        : AFB_EMISMATCH;
+    afb_filestore_release(prov->store, gen);
+    if (st != AFB_OK)
+        return st;
+    rp.key = afb_user_key(r, apr_pstrcat(r->pool, "totp:", prov->conf.name, ":", NULL), user);
+    if (!rp.key)
+        return AFB_ERR;
+    st = afb_cache_locked(r, afb_replay_check_and_set, &rp);
+    if (st != AFB_OK)
+        return AFB_EIO;
+    return rp.replay ? AFB_EREPLAY : AFB_OK;
+}
+
+static int afb_mfa_post(request_rec *r, afb_flow_t *flow)
+{
+    int status = OK;
+    apr_table_t *form = afb_checked_form(r, flow, &status);
+    afb_provider_t *prov;
+    const char *code;
+    afb_status_t st;
+    if (!form)
+        return status;
+    code = apr_table_get(form, "code");
+    if (!code || !*code || strlen(code) > 16)
+        return afb_bad_request(r, "The form is incomplete.");
+    if (afb_throttled(r, flow, flow->user, &status))
+        return status;
+    prov = afb_provider_find(r->server, flow->mfa[0]);
+    if (!prov || prov->conf.type != AFB_PROV_TOTP)
+        return afb_unavailable_page(r, flow->location);
+    st = afb_verify_totp(r, prov, flow->user, code);
+    if (st == AFB_OK)
+        return afb_issue_session(r, flow, prov->conf.name);
+    if (st == AFB_EIO || st == AFB_ERR) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "AFB00023: TOTP replay state unavailable; code for %s not accepted",
+                      flow->user);
+        return afb_mfa_form(r, flow, "The code could not be checked right now. "
+                                     "Please try again.");
+    }
+    afb_count_failure(r, flow->user);
+    afb_failure_event(r, flow, flow->user, st == AFB_EREPLAY ? "code_replayed" : "bad_code");
+    return afb_mfa_form(r, flow, AFB_BAD_CODE);
+}
+
+int afb_mfa_handler(request_rec *r)
+{
+    afb_flow_t flow;
+    int status = OK;
+    if (!afb_form_flow(r, AFB_FLOW_MFA, &flow, &status))
+        return status;
+    if (r->method_number == M_POST)
+        return afb_mfa_post(r, &flow);
+    return afb_mfa_form(r, &flow, NULL);
+}
+
+/* ---- logout ---- */
+
+int afb_logout_handler(request_rec *r)
+{
+    const char *ret = NULL;
+    apr_table_t *q = NULL;
+    if (r->args && afb_form_parse(r->pool, r->args, strlen(r->args), 8, &q) == AFB_OK &&
+        apr_table_get(q, "return"))
+        ret = afb_return_sanitize(r->pool, apr_table_get(q, "return"));
+    afb_cookie_clear(r, afb_main_conf()->cookie_name, "/");
+    afb_flow_forget(r);
+    if (ret)
+        return afb_redirect(r, HTTP_MOVED_TEMPORARILY, ret);
+    return afb_page(r, HTTP_OK, "Signed out", "<p>You have been signed out.</p>");
+}
+
+int afb_callback_handler(request_rec *r)
+{
+    return afb_bad_request(r, "No OpenID Connect sign-in is in progress.");
+}

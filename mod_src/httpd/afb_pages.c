@@ -1,0 +1,152 @@
+/* Pages the module shows people: the shared HTML frame, the 503 "sign-in unavailable" page,
+ * and the quick handler that serves the URLs under AuthFallbackEndpoint before any access
+ * control runs (so a protected "/" never hides its own sign-in page). */
+#include <apr_strings.h>
+#include <http_core.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <util_filter.h>
+
+#include "afb_httpd.h"
+#include "afb_endpoints.h"
+#include "authfb/util.h"
+
+APLOG_USE_MODULE(auth_fallback);
+
+static const char afb_css[] =
+    "body{font-family:system-ui,sans-serif;background:#f3f4f6;margin:0}"
+    "main{max-width:24rem;margin:4rem auto;background:#fff;padding:2rem;border-radius:8px;"
+    "box-shadow:0 1px 4px rgba(0,0,0,.15)}h1{font-size:1.3rem;margin-top:0}"
+    "label{display:block;margin:.8rem 0 .2rem}input[type=text],input[type=password]"
+    "{width:100%;box-sizing:border-box;padding:.5rem;font-size:1rem}"
+    "button{margin-top:1.2rem;padding:.6rem 1.2rem;font-size:1rem}"
+    ".err{color:#b00020}.note{color:#555;font-size:.9rem}";
+
+void afb_nocache(request_rec *r)
+{
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    apr_table_setn(r->err_headers_out, "Pragma", "no-cache");
+    apr_table_setn(r->err_headers_out, "X-Frame-Options", "DENY");
+    apr_table_setn(r->err_headers_out, "Referrer-Policy", "no-referrer");
+    apr_table_setn(r->err_headers_out, "Content-Security-Policy",
+                   "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                   "frame-ancestors 'none'");
+}
+
+int afb_page(request_rec *r, int status, const char *title, const char *body_html)
+{
+    const char *html = apr_pstrcat(
+        r->pool, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+        "<title>", afb_html_escape(r->pool, title), "</title><style>", afb_css,
+        "</style></head><body><main><h1>", afb_html_escape(r->pool, title), "</h1>\n",
+        body_html, "\n</main></body></html>\n", NULL);
+    afb_nocache(r);
+    if (status == HTTP_OK) {
+        ap_set_content_type(r, "text/html; charset=utf-8");
+        ap_set_content_length(r, (apr_off_t)strlen(html));
+        if (!r->header_only)
+            ap_rputs(html, r);
+        return OK;
+    }
+    /* Error statuses go through ap_die so error headers and filters behave as usual. */
+    ap_custom_response(r, status, html);
+    return status;
+}
+
+int afb_unavailable_page(request_rec *r, const char *location)
+{
+    (void)location;
+    apr_table_setn(r->err_headers_out, "Retry-After",
+                   apr_itoa(r->pool, AFB_RETRY_AFTER));
+    return afb_page(r, HTTP_SERVICE_UNAVAILABLE, "Sign-in temporarily unavailable",
+                    "<p>Sign-in is temporarily unavailable because the services it depends on "
+                    "cannot be reached. Please try again in a few minutes.</p>"
+                    "<p class=\"note\">If you are already signed in elsewhere, that session "
+                    "keeps working.</p>");
+}
+
+int afb_bad_request(request_rec *r, const char *what)
+{
+    return afb_page(r, HTTP_BAD_REQUEST, "Bad request",
+                    apr_pstrcat(r->pool, "<p>", afb_html_escape(r->pool, what), "</p>", NULL));
+}
+
+/* Read a POSTed body of at most max bytes into a NUL-terminated buffer. */
+int afb_read_body(request_rec *r, apr_size_t max, char **out, apr_size_t *outlen)
+{
+    apr_bucket_brigade *bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    char *buf = apr_palloc(r->pool, max + 1);
+    apr_size_t len = 0;
+    int seen_eos = 0;
+    do {
+        apr_bucket *b;
+        apr_status_t rv = ap_get_brigade(r->input_filters, bb, AP_MODE_READBYTES,
+                                         APR_BLOCK_READ, 2048);
+        if (rv != APR_SUCCESS)
+            return HTTP_BAD_REQUEST;
+        for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb); b = APR_BUCKET_NEXT(b)) {
+            const char *data;
+            apr_size_t n;
+            if (APR_BUCKET_IS_EOS(b)) {
+                seen_eos = 1;
+                break;
+            }
+            if (apr_bucket_read(b, &data, &n, APR_BLOCK_READ) != APR_SUCCESS)
+                return HTTP_BAD_REQUEST;
+            if (n > max - len)
+                return HTTP_REQUEST_ENTITY_TOO_LARGE;
+            memcpy(buf + len, data, n);
+            len += n;
+        }
+        apr_brigade_cleanup(bb);
+    } while (!seen_eos);
+    buf[len] = '\0';
+    *out = buf;
+    *outlen = len;
+    return OK;
+}
+
+/* Parse an urlencoded POST body into *form; an HTTP status on failure. */
+int afb_read_form(request_rec *r, apr_table_t **form)
+{
+    const char *ct = apr_table_get(r->headers_in, "Content-Type");
+    char *body = NULL;
+    apr_size_t len = 0;
+    int st;
+    if (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", 33))
+        return HTTP_BAD_REQUEST;
+    if ((st = afb_read_body(r, AFB_MAX_FORM_BODY, &body, &len)) != OK)
+        return st;
+    if (afb_form_parse(r->pool, body, len, 16, form) != AFB_OK)
+        return HTTP_BAD_REQUEST;
+    return OK;
+}
+
+static int afb_endpoint_is(request_rec *r, const char *prefix, const char *name)
+{
+    apr_size_t n = strlen(prefix);
+    return !strncmp(r->uri, prefix, n) && r->uri[n] == '/' && !strcmp(r->uri + n + 1, name);
+}
+
+int afb_quick_handler(request_rec *r, int lookup)
+{
+    afb_server_conf_t *conf = afb_main_conf();
+    apr_size_t n;
+    if (lookup || !conf || !conf->all || !conf->all->nelts || !r->uri)
+        return DECLINED;
+    n = strlen(conf->endpoint);
+    if (strncmp(r->uri, conf->endpoint, n) || r->uri[n] != '/')
+        return DECLINED;
+    if (r->method_number != M_GET && r->method_number != M_POST)
+        return HTTP_METHOD_NOT_ALLOWED;
+    if (afb_endpoint_is(r, conf->endpoint, "login"))
+        return afb_login_handler(r);
+    if (afb_endpoint_is(r, conf->endpoint, "mfa"))
+        return afb_mfa_handler(r);
+    if (afb_endpoint_is(r, conf->endpoint, "logout"))
+        return afb_logout_handler(r);
+    if (afb_endpoint_is(r, conf->endpoint, "callback"))
+        return afb_callback_handler(r);
+    return DECLINED;
+}

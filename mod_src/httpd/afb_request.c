@@ -1,0 +1,191 @@
+/* Request-time hooks: authentication of `AuthType fallback` locations from the session
+ * cookie, what the backend receives (SPEC 4), and the authz providers fallback-path and
+ * fallback-mfa. */
+#include <apr_strings.h>
+#include <http_core.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <ap_provider.h>
+#include <mod_auth.h>
+
+#include "afb_httpd.h"
+#include "afb_endpoints.h"
+#include "authfb/util.h"
+
+APLOG_USE_MODULE(auth_fallback);
+
+afb_req_state_t *afb_req_state(request_rec *r)
+{
+    for (; r; r = r->main ? r->main : r->prev) {
+        afb_req_state_t *st = ap_get_module_config(r->request_config, &auth_fallback_module);
+        if (st)
+            return st;
+    }
+    return NULL;
+}
+
+static int afb_in_list(const apr_array_header_t *list, const char *name)
+{
+    int i;
+    for (i = 0; list && i < list->nelts; i++)
+        if (!strcmp(APR_ARRAY_IDX(list, i, afb_provider_t *)->conf.name, name))
+            return 1;
+    return 0;
+}
+
+static int afb_all_down(const apr_array_header_t *list)
+{
+    int i;
+    for (i = 0; list && i < list->nelts; i++)
+        if (!afb_health_is_down(APR_ARRAY_IDX(list, i, afb_provider_t *)))
+            return 0;
+    return 1;
+}
+
+/* Does this session meet this location's bar? A session from another location's weaker
+ * configuration (a path not in this chain, or no second factor where one is required) does
+ * not: the person signs in again here. */
+static int afb_session_fits(request_rec *r, const afb_dir_conf_t *dc, const afb_session_t *s)
+{
+    afb_provider_t *path = afb_provider_find(r->server, s->path);
+    if (!path || !afb_in_list(dc->chain, s->path))
+        return 0;
+    if (path->conf.type != AFB_PROV_PASSWORD || !dc->mfa || !dc->mfa->nelts)
+        return 1;
+    if (strcmp(s->mfa, "none"))
+        return afb_in_list(dc->mfa, s->mfa);
+    return dc->mfa_allow && afb_all_down(dc->mfa);
+}
+
+static void afb_session_accept(request_rec *r, const afb_session_t *s)
+{
+    afb_req_state_t *st = apr_pcalloc(r->pool, sizeof(*st));
+    st->session = *s;
+    ap_set_module_config(r->request_config, &auth_fallback_module, st);
+    r->user = apr_pstrdup(r->pool, s->user);
+    r->ap_auth_type = (char *)AFB_AUTH_TYPE;
+    apr_table_setn(r->subprocess_env, "AUTH_FALLBACK_USER", s->user);
+    apr_table_setn(r->subprocess_env, "AUTH_FALLBACK_PATH", s->path);
+    apr_table_setn(r->subprocess_env, "AUTH_FALLBACK_MFA", s->mfa);
+    apr_table_setn(r->subprocess_env, "AUTH_FALLBACK_DEGRADED", s->degraded ? "1" : "0");
+    apr_table_setn(r->subprocess_env, "AUTH_FALLBACK_SESSION_EXPIRES",
+                   apr_psprintf(r->pool, "%" APR_TIME_T_FMT, apr_time_sec(s->expires)));
+}
+
+int afb_check_authn(request_rec *r)
+{
+    const char *type = ap_auth_type(r);
+    afb_server_conf_t *conf = afb_main_conf();
+    afb_dir_conf_t *dc;
+    afb_session_t s;
+    const char *cookie;
+    if (!type || strcasecmp(type, AFB_AUTH_TYPE))
+        return DECLINED;
+    dc = ap_get_module_config(r->per_dir_config, &auth_fallback_module);
+    r->ap_auth_type = (char *)AFB_AUTH_TYPE;
+    if (!conf || !afb_keyring_count(conf->keyring))
+        return afb_unavailable_page(r, dc->location);
+    cookie = afb_cookie_get(r, conf->cookie_name);
+    if (cookie && afb_session_open(conf->keyring, r->pool, cookie, apr_time_now(), &s) == AFB_OK
+        && afb_session_fits(r, dc, &s)) {
+        afb_session_accept(r, &s);
+        return OK;
+    }
+    return afb_start_signin(r, dc);
+}
+
+/* ---- what the backend receives ---- */
+
+static void afb_strip_headers(request_rec *r, const char *user_header)
+{
+    const apr_array_header_t *arr = apr_table_elts(r->headers_in);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    apr_array_header_t *gone = NULL;
+    int i;
+    for (i = 0; i < arr->nelts; i++) {
+        if (!e[i].key || !afb_header_is_reserved(e[i].key, user_header))
+            continue;
+        if (!gone)
+            gone = apr_array_make(r->pool, 2, sizeof(const char *));
+        APR_ARRAY_PUSH(gone, const char *) = e[i].key;
+    }
+    for (i = 0; gone && i < gone->nelts; i++)
+        apr_table_unset(r->headers_in, APR_ARRAY_IDX(gone, i, const char *));
+}
+
+int afb_fixups(request_rec *r)
+{
+    afb_server_conf_t *conf = afb_main_conf();
+    afb_dir_conf_t *dc;
+    afb_req_state_t *st;
+    const char *cookies[3];
+    if (!conf || !conf->all || !conf->all->nelts)
+        return DECLINED;
+    dc = ap_get_module_config(r->per_dir_config, &auth_fallback_module);
+    afb_strip_headers(r, dc->user_header);
+    cookies[0] = conf->cookie_name;
+    cookies[1] = afb_flow_cookie_name(r);
+    cookies[2] = NULL;
+    afb_cookie_strip(r, cookies);
+    st = afb_req_state(r);
+    if (st && r->user && dc->user_header)
+        apr_table_setn(r->headers_in, dc->user_header, st->session.user);
+    return DECLINED;
+}
+
+/* ---- authorization providers ---- */
+
+static const char *afb_parse_path_require(cmd_parms *cmd, const char *line, const void **parsed)
+{
+    const char *w, *s = line;
+    apr_array_header_t *names = apr_array_make(cmd->pool, 2, sizeof(const char *));
+    while (*(w = ap_getword_conf(cmd->pool, &s))) {
+        afb_provider_t *prov = afb_provider_find(cmd->server, w);
+        if (!prov || !afb_provider_is_first_factor(prov->conf.type))
+            return apr_psprintf(cmd->pool, "Require fallback-path: '%s' is not a declared "
+                                "oidc or password provider", w);
+        APR_ARRAY_PUSH(names, const char *) = w;
+    }
+    if (!names->nelts)
+        return "Require fallback-path: name at least one provider";
+    *parsed = names;
+    return NULL;
+}
+
+static authz_status afb_authz_path(request_rec *r, const char *line, const void *parsed)
+{
+    const apr_array_header_t *names = parsed;
+    afb_req_state_t *st;
+    int i;
+    (void)line;
+    if (!r->user)
+        return AUTHZ_DENIED_NO_USER;
+    if (!(st = afb_req_state(r)))
+        return AUTHZ_DENIED;
+    for (i = 0; i < names->nelts; i++)
+        if (!strcmp(APR_ARRAY_IDX(names, i, const char *), st->session.path))
+            return AUTHZ_GRANTED;
+    return AUTHZ_DENIED;
+}
+
+static authz_status afb_authz_mfa(request_rec *r, const char *line, const void *parsed)
+{
+    afb_req_state_t *st;
+    (void)line; (void)parsed;
+    if (!r->user)
+        return AUTHZ_DENIED_NO_USER;
+    if (!(st = afb_req_state(r)))
+        return AUTHZ_DENIED;
+    return strcmp(st->session.mfa, "none") ? AUTHZ_GRANTED : AUTHZ_DENIED;
+}
+
+static const authz_provider afb_authz_path_provider = {afb_authz_path, afb_parse_path_require};
+static const authz_provider afb_authz_mfa_provider = {afb_authz_mfa, NULL};
+
+void afb_register_authz(apr_pool_t *p)
+{
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "fallback-path", AUTHZ_PROVIDER_VERSION,
+                              &afb_authz_path_provider, AP_AUTH_INTERNAL_PER_CONF);
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "fallback-mfa", AUTHZ_PROVIDER_VERSION,
+                              &afb_authz_mfa_provider, AP_AUTH_INTERNAL_PER_CONF);
+}

@@ -1,0 +1,290 @@
+/* Starting a sign-in at a protected location (routing to the first available path of the
+ * chain) and finishing one (choosing the second factor, issuing the session). */
+#include <apr_strings.h>
+#include <apr_escape.h>
+#include <http_core.h>
+#include <http_protocol.h>
+#include <http_request.h>
+
+#include "afb_httpd.h"
+#include "afb_endpoints.h"
+#include "authfb/event.h"
+#include "authfb/log.h"
+#include "authfb/totp.h"
+#include "authfb/util.h"
+
+APLOG_USE_MODULE(auth_fallback);
+
+int afb_health_is_down(const afb_provider_t *prov)
+{
+    (void)prov;
+    return 0;
+}
+
+afb_event_t *afb_event(request_rec *r, const char *name)
+{
+    return afb_event_new(r->pool, name, apr_time_now());
+}
+
+void afb_event_emit(afb_event_t *ev)
+{
+    afb_event_write(afb_event_line(ev));
+}
+
+const char *afb_client_ip(request_rec *r)
+{
+    return r->useragent_ip ? r->useragent_ip : r->connection->client_ip;
+}
+
+int afb_redirect(request_rec *r, int status, const char *location)
+{
+    afb_nocache(r);
+    apr_table_setn(r->err_headers_out, "Location", location);
+    return status;
+}
+
+const char *afb_endpoint_url(request_rec *r, const char *name, const char *return_to)
+{
+    const char *base = apr_pstrcat(r->pool, afb_main_conf()->endpoint, "/", name, NULL);
+    if (!return_to)
+        return base;
+    return apr_pstrcat(r->pool, base, "?return=",
+                       apr_pescape_urlencoded(r->pool, return_to), NULL);
+}
+
+afb_status_t afb_flow_save(request_rec *r, const afb_flow_t *flow)
+{
+    const char *sealed = NULL;
+    afb_status_t st = afb_flow_seal(afb_main_conf()->keyring, r->pool, flow, &sealed);
+    if (st == AFB_OK)
+        afb_cookie_set(r, afb_flow_cookie_name(r), sealed, AFB_FLOW_LIFETIME,
+                       afb_main_conf()->endpoint);
+    return st;
+}
+
+afb_status_t afb_flow_load(request_rec *r, afb_flow_t *flow)
+{
+    const char *c = afb_cookie_get(r, afb_flow_cookie_name(r));
+    if (!c)
+        return AFB_ENOENT;
+    return afb_flow_open(afb_main_conf()->keyring, r->pool, c, apr_time_now(), flow);
+}
+
+void afb_flow_forget(request_rec *r)
+{
+    afb_cookie_clear(r, afb_flow_cookie_name(r), afb_main_conf()->endpoint);
+}
+
+int afb_flow_lost_page(request_rec *r, afb_status_t st, const char *return_to)
+{
+    const char *href = afb_html_escape(r->pool, afb_return_sanitize(r->pool, return_to));
+    return afb_page(r, r->method_number == M_POST ? HTTP_BAD_REQUEST : HTTP_OK,
+                    "Sign in",
+                    apr_pstrcat(r->pool, "<p>",
+                                st == AFB_EEXPIRED ? "This sign-in form has expired."
+                                                   : "There is no sign-in in progress.",
+                                "</p><p><a href=\"", href, "\">Start signing in</a></p>", NULL));
+}
+
+/* ---- starting a sign-in ---- */
+
+int afb_is_browser(request_rec *r)
+{
+    const char *accept = apr_table_get(r->headers_in, "Accept");
+    const char *xrw = apr_table_get(r->headers_in, "X-Requested-With");
+    if (xrw && !strcasecmp(xrw, "XMLHttpRequest"))
+        return 0;
+    return accept && ap_strcasestr(accept, "text/html") != NULL;
+}
+
+static int afb_not_browser(request_rec *r)
+{
+    apr_table_setn(r->err_headers_out, "WWW-Authenticate", "Fallback realm=\"sign-in required\"");
+    afb_nocache(r);
+    ap_custom_response(r, HTTP_UNAUTHORIZED,
+                       "Sign-in required: open this address in a web browser.\n");
+    return HTTP_UNAUTHORIZED;
+}
+
+static void afb_route_event(request_rec *r, afb_dir_conf_t *dc, int chosen)
+{
+    afb_event_t *ev;
+    apr_array_header_t *skipped;
+    int i;
+    if (chosen <= 0)
+        return;
+    skipped = apr_array_make(r->pool, chosen, sizeof(const char *));
+    for (i = 0; i < chosen; i++)
+        APR_ARRAY_PUSH(skipped, const char *) =
+            APR_ARRAY_IDX(dc->chain, i, afb_provider_t *)->conf.name;
+    ev = afb_event(r, "route.fallback");
+    afb_event_str(ev, "location", dc->location);
+    afb_event_str(ev, "skipped", apr_array_pstrcat(r->pool, skipped, ','));
+    afb_event_str(ev, "chosen", APR_ARRAY_IDX(dc->chain, chosen, afb_provider_t *)->conf.name);
+    afb_event_emit(ev);
+}
+
+/* Index of the first path of the chain that can take a new sign-in, or -1. */
+static int afb_route(afb_dir_conf_t *dc)
+{
+    int i;
+    for (i = 0; i < dc->chain->nelts; i++) {
+        afb_provider_t *prov = APR_ARRAY_IDX(dc->chain, i, afb_provider_t *);
+        if (prov->conf.type == AFB_PROV_OIDC && !prov->runtime)
+            continue;
+        if (!afb_health_is_down(prov))
+            return i;
+    }
+    return -1;
+}
+
+static void afb_flow_init(request_rec *r, afb_dir_conf_t *dc, int chosen, afb_flow_t *flow)
+{
+    int i;
+    memset(flow, 0, sizeof(*flow));
+    flow->stage = AFB_FLOW_PASSWORD;
+    flow->return_to = afb_return_sanitize(r->pool, r->unparsed_uri);
+    flow->csrf = afb_random_token(r->pool, 24);
+    flow->location = dc->location;
+    flow->path = APR_ARRAY_IDX(dc->chain, chosen, afb_provider_t *)->conf.name;
+    flow->degraded = chosen > 0;
+    for (i = 0; dc->mfa && i < dc->mfa->nelts && i < AFB_FLOW_MAX_MFA; i++)
+        flow->mfa[flow->n_mfa++] = APR_ARRAY_IDX(dc->mfa, i, afb_provider_t *)->conf.name;
+    flow->mfa_allow_none = dc->mfa_allow;
+    flow->lifetime = flow->degraded ? dc->fallback_lifetime : dc->lifetime;
+    flow->fallback_lifetime = dc->fallback_lifetime;
+    flow->expires = apr_time_now() + apr_time_from_sec(AFB_FLOW_LIFETIME);
+}
+
+int afb_start_signin(request_rec *r, afb_dir_conf_t *dc)
+{
+    afb_flow_t flow;
+    int chosen;
+    if (!dc->chain || !dc->chain->nelts) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "AFB00020: AuthType fallback without AuthFallbackChain for %s", r->uri);
+        return afb_unavailable_page(r, dc->location);
+    }
+    if (!afb_is_browser(r))
+        return afb_not_browser(r);
+    chosen = afb_route(dc);
+    if (chosen < 0) {
+        afb_event_t *ev = afb_event(r, "route.unavailable");
+        afb_event_str(ev, "location", dc->location);
+        afb_event_emit(ev);
+        return afb_unavailable_page(r, dc->location);
+    }
+    afb_route_event(r, dc, chosen);
+    afb_flow_init(r, dc, chosen, &flow);
+    if (!flow.csrf || afb_flow_save(r, &flow) != AFB_OK)
+        return afb_unavailable_page(r, dc->location);
+    return afb_redirect(r, HTTP_MOVED_TEMPORARILY,
+                        afb_endpoint_url(r, "login", flow.return_to));
+}
+
+/* ---- finishing a sign-in ---- */
+
+int afb_issue_session(request_rec *r, const afb_flow_t *flow, const char *mfa)
+{
+    afb_server_conf_t *conf = afb_main_conf();
+    afb_session_t s;
+    const char *cookie = NULL;
+    afb_event_t *ev;
+    apr_time_t now = apr_time_now();
+    s.user = flow->user;
+    s.path = flow->path;
+    s.mfa = mfa;
+    s.issued = now;
+    s.expires = now + apr_time_from_sec(flow->lifetime);
+    s.degraded = flow->degraded;
+    s.extended = 0;
+    if (afb_session_seal(conf->keyring, r->pool, &s, &cookie) != AFB_OK)
+        return afb_unavailable_page(r, flow->location);
+    afb_cookie_set(r, conf->cookie_name, cookie, -1, "/");
+    afb_flow_forget(r);
+    ev = afb_event(r, "auth.success");
+    afb_event_str(ev, "user", s.user);
+    afb_event_str(ev, "path", s.path);
+    afb_event_str(ev, "mfa", s.mfa);
+    afb_event_bool(ev, "degraded", s.degraded);
+    afb_event_str(ev, "client", afb_client_ip(r));
+    afb_event_emit(ev);
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  "AFB00021: %s signed in through %s with %s%s", s.user, s.path, s.mfa,
+                  s.degraded ? " (fallback path)" : "");
+    return afb_redirect(r, HTTP_SEE_OTHER, flow->return_to);
+}
+
+/* 1 when the person can use this MFA provider now. */
+static int afb_mfa_usable(const afb_provider_t *prov, const char *user)
+{
+    afb_store_gen_t *gen;
+    int enrolled;
+    if (afb_health_is_down(prov))
+        return 0;
+    if (prov->conf.type != AFB_PROV_TOTP)
+        return 0; /* remote MFA providers arrive with their own transport */
+    gen = afb_filestore_acquire(prov->store);
+    enrolled = afb_totp_store_find(afb_store_gen_data(gen), user) != NULL;
+    afb_filestore_release(prov->store, gen);
+    return enrolled;
+}
+
+static int afb_mfa_none_left(request_rec *r, afb_flow_t *flow, int any_up)
+{
+    afb_event_t *ev;
+    if (any_up || !flow->mfa_allow_none) {
+        ev = afb_event(r, "auth.failure");
+        afb_event_str(ev, "user", flow->user);
+        afb_event_str(ev, "path", flow->path);
+        afb_event_str(ev, "reason", any_up ? "mfa_not_enrolled" : "mfa_unavailable");
+        afb_event_str(ev, "client", afb_client_ip(r));
+        afb_event_emit(ev);
+        afb_flow_forget(r);
+        if (any_up)
+            return afb_page(r, HTTP_FORBIDDEN, "Second factor not set up",
+                            "<p>No second factor is set up for your account. "
+                            "Please contact your helpdesk.</p>");
+        return afb_unavailable_page(r, flow->location);
+    }
+    ev = afb_event(r, "mfa.bypassed");
+    afb_event_str(ev, "user", flow->user);
+    afb_event_str(ev, "path", flow->path);
+    afb_event_str(ev, "location", flow->location);
+    afb_event_str(ev, "client", afb_client_ip(r));
+    afb_event_emit(ev);
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                  "AFB00022: every MFA provider is down; %s signed in without a second factor "
+                  "(AuthFallbackMFAUnavailable allow)", flow->user);
+    flow->degraded = 1;
+    if (flow->lifetime > flow->fallback_lifetime)
+        flow->lifetime = flow->fallback_lifetime;
+    return afb_issue_session(r, flow, "none");
+}
+
+int afb_after_first_factor(request_rec *r, afb_flow_t *flow)
+{
+    int i, any_up = 0;
+    if (flow->n_mfa == 0)
+        return afb_issue_session(r, flow, "none");
+    for (i = 0; i < flow->n_mfa; i++) {
+        afb_provider_t *prov = afb_provider_find(r->server, flow->mfa[i]);
+        if (!prov)
+            continue;
+        if (!afb_health_is_down(prov))
+            any_up = 1;
+        if (afb_mfa_usable(prov, flow->user))
+            break;
+    }
+    if (i == flow->n_mfa)
+        return afb_mfa_none_left(r, flow, any_up);
+    /* The chain from the chosen provider on: mfa[0] is the one asking for the code. */
+    memmove(flow->mfa, flow->mfa + i, sizeof(flow->mfa[0]) * (size_t)(flow->n_mfa - i));
+    flow->n_mfa -= i;
+    flow->stage = AFB_FLOW_MFA;
+    flow->csrf = afb_random_token(r->pool, 24);
+    flow->expires = apr_time_now() + apr_time_from_sec(AFB_FLOW_LIFETIME);
+    if (!flow->csrf || afb_flow_save(r, flow) != AFB_OK)
+        return afb_unavailable_page(r, flow->location);
+    return afb_redirect(r, HTTP_SEE_OTHER, afb_endpoint_url(r, "mfa", NULL));
+}

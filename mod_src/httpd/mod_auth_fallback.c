@@ -1,0 +1,79 @@
+/* mod_auth_fallback: the module record and its hooks. Everything else of the adapter lives
+ * in the afb_*.c files beside this one; the decisions live in the core (mod_src/core). */
+#include <apr_strings.h>
+#include <ap_provider.h>
+#include <http_core.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <mod_auth.h>
+
+#include "afb_httpd.h"
+#include "authfb/log.h"
+#include "authfb/http.h"
+
+
+static int afb_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    (void)plog; (void)ptemp;
+    return afb_cache_pre_config(pconf);
+}
+
+static int afb_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                           server_rec *s)
+{
+    afb_server_conf_t *conf = afb_main_conf();
+    (void)plog;
+    afb_log_bridge_install(s);
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG)
+        return OK;
+    if (!conf || !conf->all->nelts)
+        return OK;
+    if (afb_cache_post_config(pconf, ptemp, s) != OK || afb_event_log_open(pconf, s) != OK)
+        return !OK;
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
+                 "AFB00013: %d providers configured, %d cookie keys, endpoint %s, cache %s",
+                 conf->all->nelts, afb_keyring_count(conf->keyring), conf->endpoint,
+                 conf->cache_spec);
+    return OK;
+}
+
+static void afb_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    afb_server_conf_t *conf = afb_main_conf();
+    int i;
+    afb_log_bridge_install(s);
+    if (!conf || !conf->all->nelts)
+        return;
+    if (afb_http_global_init() != AFB_OK)
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "AFB00014: cannot initialise libcurl");
+    afb_cache_child_init(pchild, s);
+    for (i = 0; i < conf->all->nelts; i++) {
+        afb_provider_t *prov = APR_ARRAY_IDX(conf->all, i, afb_provider_t *);
+        if (prov->store)
+            afb_filestore_child_init(prov->store, pchild);
+    }
+}
+
+static void afb_register_hooks(apr_pool_t *p)
+{
+    ap_hook_pre_config(afb_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(afb_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(afb_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(afb_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_quick_handler(afb_quick_handler, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_check_authn(afb_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
+                        AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_fixups(afb_fixups, NULL, NULL, APR_HOOK_FIRST);
+    afb_register_authz(p);
+}
+
+AP_DECLARE_MODULE(auth_fallback) = {
+    STANDARD20_MODULE_STUFF,
+    afb_create_dir_conf,
+    afb_merge_dir_conf,
+    afb_create_server_conf,
+    afb_merge_server_conf,
+    afb_cmds,
+    afb_register_hooks,
+    AP_MODULE_FLAG_NONE
+};
