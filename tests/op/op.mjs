@@ -1,0 +1,165 @@
+// A real OpenID Provider (oidc-provider 9) for the integration and browser tests.
+//
+//   node tests/op/op.mjs --port N --issuer http://127.0.0.1:N --jwks FILE \
+//        --client-id ID --client-secret S --redirect-uri URI [--redirect-uri URI2 ...] \
+//        [--auto-login USER] [--token-auth client_secret_basic|client_secret_post] \
+//        [--alg RS256|PS256|ES256] [--rotate]
+//
+// The signing keys live in FILE (private JWKS), created on first start, so tokens stay
+// verifiable across restarts (restart = outage tests). --rotate (at start) or SIGHUP (live)
+// puts a new signing key first and keeps the previous one published.
+// --auto-login USER answers every login interaction as USER without a form; without it
+// the provider's own HTML login form (devInteractions) is shown, for browser tests. Consent
+// is never asked: the grant for the requested OIDC scopes is created on the fly.
+// Accounts: any name; claims sub, email (NAME@example.org, or NAME when it has an '@'),
+// preferred_username = NAME, all also in the ID token.
+// Prints "READY <port>" on stdout once listening.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import Provider from 'oidc-provider';
+
+function parseArgs(argv) {
+  const opts = { redirectUris: [], tokenAuth: 'client_secret_basic', alg: 'RS256', rotate: false };
+  const need = (i) => {
+    if (i + 1 >= argv.length) throw new Error(`${argv[i]} needs a value`);
+    return argv[i + 1];
+  };
+  for (let i = 0; i < argv.length; i += 1) {
+    const a = argv[i];
+    switch (a) {
+      case '--port': opts.port = Number(need(i)); i += 1; break;
+      case '--issuer': opts.issuer = need(i); i += 1; break;
+      case '--jwks': opts.jwks = need(i); i += 1; break;
+      case '--client-id': opts.clientId = need(i); i += 1; break;
+      case '--client-secret': opts.clientSecret = need(i); i += 1; break;
+      case '--redirect-uri': opts.redirectUris.push(need(i)); i += 1; break;
+      case '--auto-login': opts.autoLogin = need(i); i += 1; break;
+      case '--token-auth': opts.tokenAuth = need(i); i += 1; break;
+      case '--alg': opts.alg = need(i); i += 1; break;
+      case '--rotate': opts.rotate = true; break;
+      default: throw new Error(`unknown argument ${a}`);
+    }
+  }
+  for (const k of ['port', 'issuer', 'jwks', 'clientId', 'clientSecret']) {
+    if (opts[k] === undefined || Number.isNaN(opts[k])) throw new Error(`missing --${k}`);
+  }
+  if (opts.redirectUris.length === 0) throw new Error('missing --redirect-uri');
+  if (!['RS256', 'PS256', 'ES256'].includes(opts.alg)) throw new Error('--alg: RS256, PS256 or ES256');
+  return opts;
+}
+
+function newKey(alg) {
+  const { privateKey } = alg === 'ES256'
+    ? crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    : crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = privateKey.export({ format: 'jwk' });
+  return { ...jwk, kid: crypto.randomBytes(8).toString('hex'), alg, use: 'sig' };
+}
+
+function writeKeys(file, keys) {
+  const tmp = `${file}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify({ keys }, null, 2), { mode: 0o600 });
+  fs.renameSync(tmp, file);
+}
+
+// The keys of FILE for alg; created when missing. rotate: a new key first, one old kept.
+function loadKeys(file, alg, rotate) {
+  let keys = [];
+  if (fs.existsSync(file)) keys = JSON.parse(fs.readFileSync(file, 'utf8')).keys || [];
+  keys = keys.filter((k) => k.alg === alg);
+  if (keys.length === 0 || rotate) {
+    keys = [newKey(alg), ...keys].slice(0, 2);
+    writeKeys(file, keys);
+  }
+  return keys;
+}
+
+function account(id) {
+  return {
+    accountId: id,
+    async claims() {
+      return {
+        sub: id,
+        email: id.includes('@') ? id : `${id}@example.org`,
+        email_verified: true,
+        preferred_username: id,
+      };
+    },
+  };
+}
+
+async function loadExistingGrant(ctx) {
+  const { client, session } = ctx.oidc;
+  const grantId = ctx.oidc.result?.consent?.grantId || session.grantIdFor(client.clientId);
+  if (grantId) {
+    const existing = await ctx.oidc.provider.Grant.find(grantId);
+    if (existing) return existing;
+  }
+  const grant = new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
+  grant.addOIDCScope('openid email profile');
+  await grant.save();
+  return grant;
+}
+
+function makeProvider(opts, keys) {
+  const provider = new Provider(opts.issuer, {
+    clients: [{
+      client_id: opts.clientId,
+      client_secret: opts.clientSecret,
+      redirect_uris: opts.redirectUris,
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: opts.tokenAuth,
+      id_token_signed_response_alg: opts.alg,
+    }],
+    jwks: { keys },
+    findAccount: async (ctx, id) => account(id),
+    claims: {
+      openid: ['sub'],
+      email: ['email', 'email_verified'],
+      profile: ['preferred_username'],
+    },
+    conformIdTokenClaims: false, // the relying party reads claims from the ID token
+    loadExistingGrant,
+    enabledJWA: { idTokenSigningAlgValues: ['RS256', 'PS256', 'ES256'] },
+    features: { devInteractions: { enabled: !opts.autoLogin } },
+    cookies: { keys: [crypto.createHash('sha256').update(opts.clientSecret).digest('hex')] },
+  });
+  provider.proxy = false;
+  if (opts.autoLogin) {
+    provider.use(async (ctx, next) => {
+      const m = ctx.method === 'GET' && /^\/interaction\/[^/]+$/.test(ctx.path);
+      if (!m) return next();
+      const details = await provider.interactionDetails(ctx.req, ctx.res);
+      const result = details.prompt.name === 'login' ? { login: { accountId: opts.autoLogin } } : {};
+      const returnTo = await provider.interactionResult(ctx.req, ctx.res, result,
+        { mergeWithLastSubmission: false });
+      ctx.status = 303;
+      ctx.redirect(returnTo);
+      return undefined;
+    });
+  }
+  provider.on('server_error', (ctx, err) => console.error('server_error', err));
+  return provider;
+}
+
+function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  let keys = loadKeys(opts.jwks, opts.alg, opts.rotate);
+  let handler = makeProvider(opts, keys).callback();
+  const server = http.createServer((req, res) => handler(req, res));
+  process.on('SIGHUP', () => {
+    keys = loadKeys(opts.jwks, opts.alg, true);
+    handler = makeProvider(opts, keys).callback();
+    console.log(`ROTATED ${keys[0].kid}`);
+  });
+  const stop = () => server.close(() => process.exit(0));
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  server.listen(opts.port, '127.0.0.1', () => {
+    console.log(`READY ${server.address().port}`);
+  });
+}
+
+main();
