@@ -1,0 +1,47 @@
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from afbtest import EchoBackend, Httpd  # noqa: E402
+
+PASSWORD_TOTP_CONF = """
+AuthFallbackCryptoKey {key}
+AuthFallbackEventLog {root}/logs/events.json
+AuthFallbackProvider phs password {root}/data/phs.passwd max_age=0
+AuthFallbackProvider totp totp {root}/data/totp.secrets
+<Location /app>
+    AuthType fallback
+    AuthFallbackChain phs
+    AuthFallbackMFA totp
+    AuthFallbackUserHeader X-Remote-User
+    Require valid-user
+</Location>
+"""
+
+
+@pytest.fixture
+def make_httpd():
+    started = []
+
+    def make(extra_conf=PASSWORD_TOTP_CONF, start=True, **kw):
+        h = Httpd(extra_conf, **kw)
+        started.append(h)
+        return h.start() if start else h
+
+    yield make
+    for h in started:
+        h.stop()
+
+
+@pytest.fixture
+def httpd(make_httpd):
+    return make_httpd()
+
+
+@pytest.fixture
+def backend():
+    b = EchoBackend()
+    yield b
+    b.stop()
