@@ -122,6 +122,7 @@ void afb_event_write(const char *line);
 /* afb_request.c */
 int afb_check_authn(request_rec *r);
 int afb_fixups(request_rec *r);
+int afb_note_auth_failure(request_rec *r, const char *auth_type);
 void afb_register_authz(apr_pool_t *p);
 afb_req_state_t *afb_req_state(request_rec *r);
 int afb_is_browser(request_rec *r);

@@ -133,6 +133,25 @@ int afb_fixups(request_rec *r)
     return DECLINED;
 }
 
+/* A signed-in person whom an authz rule (e.g. Require fallback-mfa) refuses: say so plainly
+ * instead of httpd's bare 401. */
+int afb_note_auth_failure(request_rec *r, const char *auth_type)
+{
+    afb_req_state_t *st;
+    if (strcasecmp(auth_type, AFB_AUTH_TYPE))
+        return DECLINED;
+    st = afb_req_state(r);
+    afb_nocache(r);
+    ap_custom_response(r, HTTP_UNAUTHORIZED, apr_pstrcat(r->pool,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Access "
+        "denied</title></head><body><h1>Access denied</h1><p>You are signed in",
+        st ? " as " : "", st ? afb_html_escape(r->pool, st->session.user) : "",
+        ", but this page needs a different kind of sign-in.</p><p><a href=\"",
+        afb_html_escape(r->pool, afb_endpoint_url(r, "logout", "/")),
+        "\">Sign out</a></p></body></html>\n", NULL));
+    return OK;
+}
+
 /* ---- authorization providers ---- */
 
 static const char *afb_parse_path_require(cmd_parms *cmd, const char *line, const void **parsed)

@@ -15,6 +15,7 @@
 static int afb_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
     (void)plog; (void)ptemp;
+    afb_log_bridge_install(NULL); /* messages while reading the configuration go to stderr */
     return afb_cache_pre_config(pconf);
 }
 
@@ -64,6 +65,7 @@ static void afb_register_hooks(apr_pool_t *p)
     ap_hook_check_authn(afb_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_fixups(afb_fixups, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_note_auth_failure(afb_note_auth_failure, NULL, NULL, APR_HOOK_MIDDLE);
     afb_register_authz(p);
 }
 

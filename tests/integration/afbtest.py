@@ -103,6 +103,7 @@ MinSpareThreads 10
 MaxSpareThreads 50
 ThreadsPerChild 10
 ServerLimit 4
+MaxRequestWorkers 40
 ScriptSock {root}/run/cgid.sock
 LogFormat "%h %u %>s \\"%r\\" path=%{{AUTH_FALLBACK_PATH}}e mfa=%{{AUTH_FALLBACK_MFA}}e degraded=%{{AUTH_FALLBACK_DEGRADED}}e" afb
 CustomLog {root}/logs/access.log afb

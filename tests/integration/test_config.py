@@ -1,0 +1,175 @@
+"""Configuration: misconfigurations are refused by configtest naming directive, file and reason;
+key rotation; the authz providers and what a session from a weaker location may open."""
+import os
+
+import pytest
+
+from afbtest import Httpd, PASSWORDS, write_file
+from conftest import PASSWORD_TOTP_CONF
+
+
+def configtest(conf, setup=None):
+    h = Httpd(conf)
+    if setup:
+        setup(h)
+    rc, out = h.configtest()
+    return h, rc, out
+
+
+BAD_CONFIGS = [
+    ("unknown provider in a chain",
+     PASSWORD_TOTP_CONF.replace("AuthFallbackChain phs", "AuthFallbackChain adfs phs"),
+     "AuthFallbackChain: unknown provider 'adfs'"),
+    ("mfa provider as a first factor",
+     PASSWORD_TOTP_CONF.replace("AuthFallbackChain phs", "AuthFallbackChain totp"),
+     "AuthFallbackChain: provider 'totp' is of type totp"),
+    ("missing key file",
+     PASSWORD_TOTP_CONF.replace("AuthFallbackCryptoKey {key}",
+                                "AuthFallbackCryptoKey {root}/no-such-key"),
+     "AuthFallbackCryptoKey: cannot read key file"),
+    ("unreadable store",
+     PASSWORD_TOTP_CONF.replace("{root}/data/phs.passwd", "{root}/data/missing.passwd"),
+     "AuthFallbackProvider: provider phs: "),
+    ("bad key=value",
+     PASSWORD_TOTP_CONF.replace("max_age=0", "max_age"),
+     "AuthFallbackProvider: "),
+    ("unknown key",
+     PASSWORD_TOTP_CONF.replace("max_age=0", "colour=blue"),
+     "unknown key 'colour'"),
+    ("bad duration",
+     PASSWORD_TOTP_CONF.replace("max_age=0", "timeout=3s"),
+     "timeout=3s"),
+    ("duplicate provider",
+     PASSWORD_TOTP_CONF.replace("AuthFallbackProvider totp totp",
+                                "AuthFallbackProvider phs totp"),
+     "provider 'phs' is already declared"),
+    ("no key at all",
+     PASSWORD_TOTP_CONF.replace("AuthFallbackCryptoKey {key}", ""),
+     "AuthFallbackCryptoKey: required"),
+    ("bad MFA policy",
+     PASSWORD_TOTP_CONF.replace("AuthFallbackMFA totp",
+                                "AuthFallbackMFA totp\n    AuthFallbackMFAUnavailable maybe"),
+     "AuthFallbackMFAUnavailable: 'maybe'"),
+    ("bad cookie option",
+     PASSWORD_TOTP_CONF + "AuthFallbackCookie samesite=Sometimes\n",
+     "AuthFallbackCookie: invalid 'samesite=Sometimes'"),
+    ("require of an unknown path",
+     PASSWORD_TOTP_CONF.replace("Require valid-user", "Require fallback-path nosuch"),
+     "'nosuch' is not a declared"),
+]
+
+
+@pytest.mark.parametrize("name,conf,message", BAD_CONFIGS, ids=[c[0] for c in BAD_CONFIGS])
+def test_misconfiguration_is_refused_by_configtest(name, conf, message):
+    h, rc, out = configtest(conf)
+    assert rc != 0, out
+    assert message in out, out
+    if "no key at all" != name:
+        assert h.path("httpd.conf") in out, out  # names the file (and line)
+
+
+def test_short_and_world_readable_keys_are_refused():
+    def short(h):
+        with open(h.keys[0], "wb") as f:
+            f.write(b"x" * 31)
+    _, rc, out = configtest(PASSWORD_TOTP_CONF, short)
+    assert rc != 0 and "too short: 31 bytes" in out, out
+
+    def world(h):
+        os.chmod(h.keys[0], 0o644)
+    _, rc, out = configtest(PASSWORD_TOTP_CONF, world)
+    assert rc != 0 and "world-readable" in out, out
+
+
+def test_a_store_that_does_not_parse_is_refused_at_startup():
+    def broken(h):
+        write_file(h.path("data/phs.passwd"), "alice:secret-in-plain-text\n")
+    _, rc, out = configtest(PASSWORD_TOTP_CONF, broken)
+    assert rc != 0 and "line 1" in out, out
+    assert "secret-in-plain-text" not in out
+
+
+def test_weak_hashes_are_accepted_with_a_warning(make_httpd):
+    h = Httpd(PASSWORD_TOTP_CONF)
+    import subprocess
+    line = subprocess.run(["htpasswd", "-nbm", "alice", PASSWORDS["alice"]], text=True,
+                          capture_output=True, check=True).stdout.strip()
+    write_file(h.path("data/phs.passwd"), line + "\n")
+    rc, out = h.configtest()
+    assert rc == 0, out
+    assert "AFB00002" in out and "weak" in out, out
+
+
+def test_good_configuration_passes_configtest():
+    _, rc, out = configtest(PASSWORD_TOTP_CONF)
+    assert rc == 0 and "Syntax OK" in out, out
+
+
+def test_key_rotation(make_httpd):
+    h = make_httpd()
+    old = h.client()
+    old.sign_in()
+    # Rotate: a new first key seals, the old one still opens.
+    new_key = h.add_key("key-new")
+    h.extra_conf = PASSWORD_TOTP_CONF.replace(
+        "AuthFallbackCryptoKey {key}", f"AuthFallbackCryptoKey {new_key}\nAuthFallbackCryptoKey {{key}}")
+    h.write_conf()
+    h.graceful()
+    assert old.get("/app/").status_code == 200
+    fresh = h.client()
+    fresh.sign_in(user="bob")
+    # Retire the old key: old sessions end, new ones keep working.
+    h.extra_conf = PASSWORD_TOTP_CONF.replace("AuthFallbackCryptoKey {key}",
+                                              f"AuthFallbackCryptoKey {new_key}")
+    h.write_conf()
+    h.graceful()
+    assert old.get("/app/").status_code == 302
+    assert fresh.get("/app/").status_code == 200
+
+
+AUTHZ_CONF = PASSWORD_TOTP_CONF + """
+<Location /nomfa>
+    AuthType fallback
+    AuthFallbackChain phs
+    AuthFallbackMFA none
+    Require valid-user
+</Location>
+<Location /needs-mfa-flag>
+    AuthType fallback
+    AuthFallbackChain phs
+    Require fallback-mfa
+</Location>
+<Location /only-phs>
+    AuthType fallback
+    AuthFallbackChain phs
+    AuthFallbackMFA totp
+    Require fallback-path phs
+</Location>
+"""
+
+
+def test_session_without_second_factor_does_not_open_an_mfa_location(make_httpd):
+    h = make_httpd(AUTHZ_CONF)
+    os.makedirs(h.path("htdocs/nomfa"))
+    write_file(h.path("htdocs/nomfa/index.html"), "no mfa here\n")
+    b = h.client()
+    r = b.password_step("alice", PASSWORDS["alice"], path="/nomfa/")
+    assert r.status_code == 303 and r.headers["Location"] == "/nomfa/"
+    assert b.get("/nomfa/").status_code == 200
+    # /app requires TOTP: the mfa=none session is not enough, a new sign-in starts.
+    r = b.get("/app/")
+    assert r.status_code == 302 and "/auth-fallback/login" in r.headers["Location"]
+    # Require fallback-mfa refuses a session without a real second factor.
+    r = b.get("/needs-mfa-flag/")
+    assert r.status_code == 401 and "Access denied" in r.text
+
+
+def test_require_fallback_path_and_mfa_grant(make_httpd):
+    h = make_httpd(AUTHZ_CONF)
+    for d in ("only-phs", "needs-mfa-flag"):
+        os.makedirs(h.path(f"htdocs/{d}"))
+        write_file(h.path(f"htdocs/{d}/index.html"), d + "\n")
+    b = h.client()
+    b.sign_in(path="/only-phs/")
+    assert b.get("/only-phs/").status_code == 200
+    assert b.get("/needs-mfa-flag/").status_code == 200
