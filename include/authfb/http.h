@@ -8,10 +8,11 @@
  *   then hand `http` to every afb_oidc_provider_create().
  *
  * Threads: one afb_http_t from afb_http_curl_create() may be used by any number of threads
- * at once. Every afb_http_perform() uses a fresh curl easy handle; DNS answers, TLS sessions
- * and open connections are shared through one CURLSH per transport, guarded by APR thread
- * mutexes. Create the transport after the fork (child_init) so that no connection is ever
- * shared between processes. */
+ * at once. Every afb_http_perform() uses a fresh curl easy handle and its own connection
+ * (libcurl does not support sharing connections between concurrent threads); DNS answers
+ * and TLS sessions (resumption) are shared through one CURLSH per transport, guarded by APR
+ * thread mutexes. Create the transport after the fork (child_init).
+ * Proxies: libcurl's usual environment variables (https_proxy, no_proxy) apply. */
 #ifndef AUTHFB_HTTP_H
 #define AUTHFB_HTTP_H
 

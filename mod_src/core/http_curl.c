@@ -235,8 +235,9 @@ afb_status_t afb_http_global_init(void)
 
 static void share_setup(curl_transport_t *t, apr_pool_t *p)
 {
-    static const curl_lock_data shared[] = {CURL_LOCK_DATA_DNS, CURL_LOCK_DATA_SSL_SESSION,
-                                            CURL_LOCK_DATA_CONNECT};
+    /* Not CURL_LOCK_DATA_CONNECT: libcurl does not support sharing connections between
+     * concurrent threads. DNS answers and TLS session resumption are safe to share. */
+    static const curl_lock_data shared[] = {CURL_LOCK_DATA_DNS, CURL_LOCK_DATA_SSL_SESSION};
     size_t i;
     for (i = 0; i < AFB_CURL_LOCKS; i++) {
         if (apr_thread_mutex_create(&t->locks[i], APR_THREAD_MUTEX_DEFAULT, p) != APR_SUCCESS) {
