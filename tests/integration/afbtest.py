@@ -124,6 +124,22 @@ print(json.dumps(dict(os.environ)))
 """
 
 
+# The password path with local TOTP, protecting /app.
+PASSWORD_TOTP_CONF = """
+AuthFallbackCryptoKey {key}
+AuthFallbackEventLog {root}/logs/events.json
+AuthFallbackProvider phs password {root}/data/phs.passwd max_age=0
+AuthFallbackProvider totp totp {root}/data/totp.secrets
+<Location /app>
+    AuthType fallback
+    AuthFallbackChain phs
+    AuthFallbackMFA totp
+    AuthFallbackUserHeader X-Remote-User
+    Require valid-user
+</Location>
+"""
+
+
 class Httpd:
     """A private httpd: its own ServerRoot, port, logs, key and stores."""
 

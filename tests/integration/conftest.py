@@ -4,21 +4,9 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from afbtest import EchoBackend, Httpd  # noqa: E402
+from afbtest import EchoBackend, Httpd, PASSWORD_TOTP_CONF  # noqa: E402,F401
 
-PASSWORD_TOTP_CONF = """
-AuthFallbackCryptoKey {key}
-AuthFallbackEventLog {root}/logs/events.json
-AuthFallbackProvider phs password {root}/data/phs.passwd max_age=0
-AuthFallbackProvider totp totp {root}/data/totp.secrets
-<Location /app>
-    AuthType fallback
-    AuthFallbackChain phs
-    AuthFallbackMFA totp
-    AuthFallbackUserHeader X-Remote-User
-    Require valid-user
-</Location>
-"""
+
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import os
 import pytest
 
 from afbtest import Httpd, PASSWORDS, write_file
-from conftest import PASSWORD_TOTP_CONF
+from afbtest import PASSWORD_TOTP_CONF
 
 
 def configtest(conf, setup=None):

@@ -5,7 +5,7 @@ import time
 
 from afbtest import PASSWORDS, TOTP_SECRETS, password_store_text, set_cookie_header, totp, \
     write_file
-from conftest import PASSWORD_TOTP_CONF
+from afbtest import PASSWORD_TOTP_CONF
 
 
 def proxy_conf(backend):
