@@ -1,0 +1,63 @@
+/* The operator's kill switch (AuthFallbackOverrideFile, SPEC 2): lines `NAME auto|up|down`,
+ * '#' comments and blank lines, whitespace tolerant. The checker reads the file at every tick
+ * and applies it to the health table, so a change takes effect without a restart.
+ *
+ * Bad lines do not spoil good ones: a malformed line, an unknown provider name or a line past
+ * the caps becomes a warning "line N: reason" and the rest of the file still applies. A name
+ * given twice: the last line wins, with a warning. */
+#ifndef AUTHFB_OVERRIDE_H
+#define AUTHFB_OVERRIDE_H
+
+#include "authfb/common.h"
+#include "authfb/health.h"
+#include <apr_tables.h>
+
+#define AFB_OVERRIDE_MAX_BYTES (64 * 1024) /* a bigger file is refused as a whole */
+#define AFB_OVERRIDE_MAX_LINES 1024        /* lines after this one are ignored, warned once */
+#define AFB_OVERRIDE_MAX_LINE  256         /* longer lines are skipped with a warning */
+
+typedef struct {
+    char name[AFB_HEALTH_NAME_MAX];
+    afb_override_t value;
+    int line; /* the line that set it (the last one for a repeated name) */
+} afb_override_entry_t;
+
+typedef struct {
+    apr_array_header_t *entries;  /* afb_override_entry_t, one per name, first-seen order */
+    apr_array_header_t *warnings; /* const char *, "line N: reason" */
+} afb_override_list_t;
+
+/* One change made by afb_override_apply, for the override.changed event and the log. */
+typedef struct {
+    const char *name;
+    afb_override_t from;
+    afb_override_t to;
+    afb_health_transition_t effective; /* effective state before/after, reason "override down" */
+} afb_override_change_t;
+
+/* Parses len bytes of text. known[0..nknown-1] are the declared provider names (known NULL:
+ * accept any valid name). AFB_ETOOBIG when len > AFB_OVERRIDE_MAX_BYTES (nothing parsed);
+ * otherwise AFB_OK, with the warnings in the list. */
+afb_status_t afb_override_parse(apr_pool_t *p, const char *text, apr_size_t len,
+                                const char *const *known, int nknown,
+                                afb_override_list_t **out) AFB_MUST_CHECK;
+
+/* Reads and parses the file. AFB_ENOENT when it does not exist (no overrides: apply an
+ * empty list), AFB_EIO when it cannot be read, AFB_ETOOBIG over the size cap. On any error
+ * the caller keeps the overrides it has. */
+afb_status_t afb_override_load(apr_pool_t *p, const char *path, const char *const *known,
+                               int nknown, afb_override_list_t **out) AFB_MUST_CHECK;
+
+/* An empty list (no file: every provider on auto). */
+afb_override_list_t *afb_override_list_empty(apr_pool_t *p);
+
+/* The override the list gives a provider: AFB_OVERRIDE_AUTO when it is not listed. */
+afb_override_t afb_override_lookup(const afb_override_list_t *l, const char *name);
+
+/* Sets the override of every record of the table from the list: listed providers get their
+ * value, the others go back to auto (deleting a line lifts the override). Returns the
+ * changes, an array of afb_override_change_t (empty when nothing changed). */
+apr_array_header_t *afb_override_apply(apr_pool_t *p, afb_health_table_t *t,
+                                       const afb_override_list_t *l);
+
+#endif

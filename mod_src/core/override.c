@@ -1,0 +1,256 @@
+/* The override file: `NAME auto|up|down` lines, parsed leniently line by line (a bad line is
+ * a warning, never a reason to drop the good ones), and applied to the health table. See
+ * authfb/override.h. */
+#include <string.h>
+#include <strings.h>
+#include <apr_file_io.h>
+#include <apr_strings.h>
+
+#include "authfb/override.h"
+
+#define MAX_TOKENS 3
+
+typedef struct {
+    apr_pool_t *p;
+    const char *const *known;
+    int nknown;
+    afb_override_list_t *l;
+} parse_ctx_t;
+
+static void warn(parse_ctx_t *c, int line, const char *msg)
+{
+    APR_ARRAY_PUSH(c->l->warnings, const char *) = apr_psprintf(c->p, "line %d: %s", line, msg);
+}
+
+static int has_control_chars(const char *s, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if ((ch < 0x20 && ch != '\t') || ch == 0x7F)
+            return 1;
+    }
+    return 0;
+}
+
+/* Splits s[0..n) on blanks; stores up to MAX_TOKENS tokens, returns how many there were. */
+static int tokenize(apr_pool_t *p, const char *s, size_t n, const char **tok)
+{
+    size_t i = 0, start;
+    int count = 0;
+
+    while (i < n) {
+        while (i < n && (s[i] == ' ' || s[i] == '\t'))
+            i++;
+        if (i == n)
+            break;
+        start = i;
+        while (i < n && s[i] != ' ' && s[i] != '\t')
+            i++;
+        if (count < MAX_TOKENS)
+            tok[count] = apr_pstrmemdup(p, s + start, i - start);
+        count++;
+    }
+    return count;
+}
+
+static int value_parse(const char *s, afb_override_t *out)
+{
+    if (strcasecmp(s, "auto") == 0)
+        *out = AFB_OVERRIDE_AUTO;
+    else if (strcasecmp(s, "up") == 0)
+        *out = AFB_OVERRIDE_UP;
+    else if (strcasecmp(s, "down") == 0)
+        *out = AFB_OVERRIDE_DOWN;
+    else
+        return 0;
+    return 1;
+}
+
+static int is_known(const parse_ctx_t *c, const char *name)
+{
+    int i;
+
+    if (c->known == NULL)
+        return 1;
+    for (i = 0; i < c->nknown; i++)
+        if (c->known[i] != NULL && strcmp(c->known[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+static afb_override_entry_t *entry_find(const afb_override_list_t *l, const char *name)
+{
+    int i;
+
+    for (i = 0; i < l->entries->nelts; i++) {
+        afb_override_entry_t *e = &APR_ARRAY_IDX(l->entries, i, afb_override_entry_t);
+        if (strcmp(e->name, name) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+static void entry_set(parse_ctx_t *c, int line, const char *name, afb_override_t v)
+{
+    afb_override_entry_t *e = entry_find(c->l, name);
+
+    if (e != NULL) {
+        warn(c, line, apr_psprintf(c->p, "'%s' repeats line %d; the last line wins", name,
+                                   e->line));
+    } else {
+        e = apr_array_push(c->l->entries);
+        memset(e, 0, sizeof(*e));
+        memcpy(e->name, name, strlen(name) + 1); /* valid names are at most 32 characters */
+    }
+    e->value = v;
+    e->line = line;
+}
+
+/* Checks the words of one line and records the entry, or warns. */
+static void parse_words(parse_ctx_t *c, int line, const char **tok, int ntok)
+{
+    afb_override_t v;
+
+    if (ntok != 2) {
+        warn(c, line, ntok == 1 ? "expected NAME auto|up|down"
+                                : apr_psprintf(c->p, "unexpected text after '%.32s'", tok[1]));
+        return;
+    }
+    if (!afb_provider_name_valid(tok[0])) {
+        warn(c, line, "invalid provider name (1-32 of A-Z a-z 0-9 _ . -)");
+        return;
+    }
+    if (!value_parse(tok[1], &v)) {
+        warn(c, line, apr_psprintf(c->p, "unknown state '%.32s' (expected auto, up or down)",
+                                   tok[1]));
+        return;
+    }
+    if (!is_known(c, tok[0])) {
+        warn(c, line, apr_psprintf(c->p, "unknown provider '%s'", tok[0]));
+        return;
+    }
+    entry_set(c, line, tok[0], v);
+}
+
+static void parse_line(parse_ctx_t *c, int line, const char *s, size_t n)
+{
+    const char *tok[MAX_TOKENS];
+    const char *hash;
+    int ntok;
+
+    if (n > 0 && s[n - 1] == '\r')
+        n--;
+    if (n > AFB_OVERRIDE_MAX_LINE) {
+        warn(c, line, apr_psprintf(c->p, "longer than %d characters", AFB_OVERRIDE_MAX_LINE));
+        return;
+    }
+    if (has_control_chars(s, n)) {
+        warn(c, line, "control characters");
+        return;
+    }
+    hash = memchr(s, '#', n);
+    if (hash != NULL)
+        n = (size_t)(hash - s);
+    ntok = tokenize(c->p, s, n, tok);
+    if (ntok > 0)
+        parse_words(c, line, tok, ntok);
+}
+
+afb_override_list_t *afb_override_list_empty(apr_pool_t *p)
+{
+    afb_override_list_t *l = apr_pcalloc(p, sizeof(*l));
+
+    l->entries = apr_array_make(p, 8, sizeof(afb_override_entry_t));
+    l->warnings = apr_array_make(p, 4, sizeof(const char *));
+    return l;
+}
+
+afb_status_t afb_override_parse(apr_pool_t *p, const char *text, apr_size_t len,
+                                const char *const *known, int nknown,
+                                afb_override_list_t **out)
+{
+    parse_ctx_t c = { p, known, nknown, NULL };
+    apr_size_t pos = 0;
+    int line = 0;
+
+    if (len > AFB_OVERRIDE_MAX_BYTES)
+        return AFB_ETOOBIG;
+    c.l = afb_override_list_empty(p);
+    while (text != NULL && pos < len) {
+        const char *nl = memchr(text + pos, '\n', len - pos);
+        apr_size_t end = nl != NULL ? (apr_size_t)(nl - text) : len;
+        if (++line > AFB_OVERRIDE_MAX_LINES) {
+            warn(&c, line, apr_psprintf(p, "more than %d lines; the rest is ignored",
+                                        AFB_OVERRIDE_MAX_LINES));
+            break;
+        }
+        parse_line(&c, line, text + pos, end - pos);
+        pos = end + 1;
+    }
+    *out = c.l;
+    return AFB_OK;
+}
+
+static afb_status_t read_capped(apr_pool_t *p, apr_file_t *f, char **buf, apr_size_t *len)
+{
+    apr_size_t got = 0;
+    apr_status_t rv;
+
+    *buf = apr_palloc(p, AFB_OVERRIDE_MAX_BYTES + 1);
+    rv = apr_file_read_full(f, *buf, AFB_OVERRIDE_MAX_BYTES + 1, &got);
+    if (rv != APR_SUCCESS && !APR_STATUS_IS_EOF(rv))
+        return AFB_EIO;
+    if (got > AFB_OVERRIDE_MAX_BYTES)
+        return AFB_ETOOBIG;
+    *len = got;
+    return AFB_OK;
+}
+
+afb_status_t afb_override_load(apr_pool_t *p, const char *path, const char *const *known,
+                               int nknown, afb_override_list_t **out)
+{
+    apr_file_t *f = NULL;
+    apr_status_t rv;
+    afb_status_t st;
+    char *buf = NULL;
+    apr_size_t len = 0;
+
+    rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, APR_OS_DEFAULT, p);
+    if (APR_STATUS_IS_ENOENT(rv))
+        return AFB_ENOENT;
+    if (rv != APR_SUCCESS)
+        return AFB_EIO;
+    st = read_capped(p, f, &buf, &len);
+    apr_file_close(f);
+    if (st != AFB_OK)
+        return st;
+    return afb_override_parse(p, buf, len, known, nknown, out);
+}
+
+afb_override_t afb_override_lookup(const afb_override_list_t *l, const char *name)
+{
+    const afb_override_entry_t *e = l != NULL ? entry_find(l, name) : NULL;
+
+    return e != NULL ? e->value : AFB_OVERRIDE_AUTO;
+}
+
+apr_array_header_t *afb_override_apply(apr_pool_t *p, afb_health_table_t *t,
+                                       const afb_override_list_t *l)
+{
+    apr_array_header_t *changes = apr_array_make(p, 2, sizeof(afb_override_change_t));
+    uint32_t i;
+
+    for (i = 0; i < t->nrecs; i++) {
+        afb_health_rec_t *rec = &t->recs[i];
+        afb_override_change_t ch;
+        ch.from = (afb_override_t)rec->override;
+        ch.to = afb_override_lookup(l, rec->name);
+        if (!afb_health_set_override(rec, ch.to, &ch.effective))
+            continue;
+        ch.name = apr_pstrdup(p, rec->name);
+        APR_ARRAY_PUSH(changes, afb_override_change_t) = ch;
+    }
+    return changes;
+}
