@@ -503,7 +503,7 @@ static void test_table_adopt_across_restart(void **state)
     void *omem = table_mem(3, &osize), *nmem = table_mem(3, &nsize);
     afb_health_table_t *old, *nt;
     afb_health_rec_t *adfs;
-    apr_time_t restart = T0 + SEC(100);
+    apr_time_t restart = T0 + SEC(1) + MS(100); /* before adfs's next probe was due */
 
     assert_int_equal(afb_health_table_init(omem, osize, 3, before, T0, &old), AFB_OK);
     adfs = afb_health_table_find(old, "adfs");
@@ -511,7 +511,10 @@ static void test_table_adopt_across_restart(void **state)
     probe(adfs, T0 + SEC(1), 0, NULL);
     afb_health_set_override(afb_health_table_find(old, "duo"), AFB_OVERRIDE_DOWN, NULL);
     afb_health_count(afb_health_table_find(old, "duo"), AFB_HEALTH_COUNT_SUCCESS);
-    afb_health_begin_probe(afb_health_table_find(old, "duo"), T0 + SEC(99), SEC(2));
+    afb_health_begin_probe(afb_health_table_find(old, "duo"), T0 + SEC(1), SEC(2));
+
+    assert_false(afb_health_is_due(afb_health_table_find(old, "adfs"), restart));
+    assert_false(afb_health_is_due(afb_health_table_find(old, "duo"), restart));
 
     assert_int_equal(afb_health_table_init(nmem, nsize, 3, after, restart, &nt), AFB_OK);
     assert_int_equal(afb_health_table_adopt(nt, afb_health_table_attach(omem, osize), restart),
