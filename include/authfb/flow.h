@@ -12,7 +12,9 @@
 
 typedef enum {
     AFB_FLOW_PASSWORD = 1, /* waiting for the password form */
-    AFB_FLOW_MFA = 2       /* first factor done, waiting for the second */
+    AFB_FLOW_MFA = 2,      /* first factor done, waiting for the second */
+    AFB_FLOW_STANDBY = 3   /* the next path, held while an OpenID Provider is asked; only the
+                              module activates it, after an infrastructure failure it saw */
 } afb_flow_stage_t;
 
 typedef struct {

@@ -47,7 +47,7 @@ static int flow_valid(apr_pool_t *p, const afb_flow_t *f)
 {
     int i;
 
-    if ((f->stage != AFB_FLOW_PASSWORD && f->stage != AFB_FLOW_MFA)
+    if ((f->stage != AFB_FLOW_PASSWORD && f->stage != AFB_FLOW_MFA && f->stage != AFB_FLOW_STANDBY)
         || f->n_mfa < 0 || f->n_mfa > AFB_FLOW_MAX_MFA || f->lifetime < 0 || f->expires < 0
         || !str_ok(f->return_to, FLOW_RETURN_MAX, 1)
         || strcmp(afb_return_sanitize(p, f->return_to), f->return_to) != 0

@@ -11,6 +11,7 @@
 
 #include "afb_httpd.h"
 #include "authfb/log.h"
+#include "afb_endpoints.h"
 
 APLOG_USE_MODULE(auth_fallback);
 
@@ -279,6 +280,9 @@ static const char *afb_cmd_provider(cmd_parms *cmd, void *dc, const char *args)
         if ((err = afb_filestore_load_initial(prov->store, cmd->temp_pool)))
             return afb_err(cmd, "provider %s: %s", prov->conf.name, err);
     }
+    if (prov->conf.type == AFB_PROV_OIDC && (err = afb_oidc_configure(prov, cmd->pool,
+                                                                      cmd->temp_pool)))
+        return afb_err(cmd, "provider %s: %s", prov->conf.name, err);
     apr_hash_set(sc->providers, prov->conf.name, APR_HASH_KEY_STRING, prov);
     APR_ARRAY_PUSH(afb_main->all, afb_provider_t *) = prov;
     return NULL;

@@ -84,10 +84,14 @@ void afb_cookie_clear(request_rec *r, const char *name, const char *path)
     afb_cookie_set(r, name, "", 0, path);
 }
 
+/* A name ending in '*' matches every cookie name with that prefix. */
 static int afb_cookie_is_ours(const char *s, apr_size_t len, const char *const *names)
 {
     for (; *names; names++) {
         apr_size_t n = strlen(*names);
+        const char *eq = memchr(s, '=', len);
+        if (n && (*names)[n - 1] == '*' && eq && !strncmp(s, *names, n - 1))
+            return 1;
         if (len > n && !strncmp(s, *names, n) && s[n] == '=')
             return 1;
     }

@@ -4,6 +4,7 @@
 
 #include "afb_httpd.h"
 #include "authfb/event.h"
+#include "authfb/http.h"
 
 int afb_login_handler(request_rec *r);
 int afb_mfa_handler(request_rec *r);
@@ -16,6 +17,17 @@ int afb_read_form(request_rec *r, apr_table_t **form);
 
 /* Routing (afb_signin.c). */
 int afb_health_is_down(const afb_provider_t *prov);
+/* Evidence seen while serving a person (connect failure, timeout, 5xx): asks the checker for
+ * an immediate probe; never marks a provider down by itself. */
+void afb_health_passive(const afb_provider_t *prov, const char *reason);
+/* The module saw the path it chose fail: continue on the standby path sealed at the start. */
+int afb_activate_standby(request_rec *r, afb_flow_t *standby);
+
+/* The oidc provider type (afb_oidc.c). */
+const char *afb_oidc_configure(afb_provider_t *prov, apr_pool_t *p, apr_pool_t *ptemp);
+void afb_oidc_child_init(afb_provider_t *prov, apr_pool_t *pchild, afb_http_t *http);
+afb_status_t afb_oidc_health_probe(afb_provider_t *prov, apr_pool_t *p, const char **reason);
+int afb_oidc_start(request_rec *r, afb_provider_t *prov, const afb_flow_t *flow);
 afb_event_t *afb_event(request_rec *r, const char *name);
 void afb_event_emit(afb_event_t *ev);
 int afb_redirect(request_rec *r, int status, const char *location);

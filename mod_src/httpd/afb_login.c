@@ -334,8 +334,3 @@ int afb_logout_handler(request_rec *r)
         return afb_redirect(r, HTTP_MOVED_TEMPORARILY, ret);
     return afb_page(r, HTTP_OK, "Signed out", "<p>You have been signed out.</p>");
 }
-
-int afb_callback_handler(request_rec *r)
-{
-    return afb_bad_request(r, "No OpenID Connect sign-in is in progress.");
-}

@@ -118,14 +118,15 @@ int afb_fixups(request_rec *r)
     afb_server_conf_t *conf = afb_main_conf();
     afb_dir_conf_t *dc;
     afb_req_state_t *st;
-    const char *cookies[3];
+    const char *cookies[4];
     if (!conf || !conf->all || !conf->all->nelts)
         return DECLINED;
     dc = ap_get_module_config(r->per_dir_config, &auth_fallback_module);
     afb_strip_headers(r, dc->user_header);
     cookies[0] = conf->cookie_name;
     cookies[1] = afb_flow_cookie_name(r);
-    cookies[2] = NULL;
+    cookies[2] = apr_pstrcat(r->pool, conf->cookie_name, "_oidc_*", NULL);
+    cookies[3] = NULL;
     afb_cookie_strip(r, cookies);
     st = afb_req_state(r);
     if (st && r->user && dc->user_header)

@@ -21,6 +21,11 @@ int afb_health_is_down(const afb_provider_t *prov)
     return 0;
 }
 
+void afb_health_passive(const afb_provider_t *prov, const char *reason)
+{
+    (void)prov; (void)reason;
+}
+
 afb_event_t *afb_event(request_rec *r, const char *name)
 {
     return afb_event_new(r->pool, name, apr_time_now());
@@ -143,11 +148,11 @@ static void afb_route_event(request_rec *r, afb_dir_conf_t *dc, int chosen)
     afb_event_emit(ev);
 }
 
-/* Index of the first path of the chain that can take a new sign-in, or -1. */
-static int afb_route(afb_dir_conf_t *dc)
+/* Index of the first path of the chain, from `from` on, that can take a new sign-in, or -1. */
+static int afb_route(afb_dir_conf_t *dc, int from)
 {
     int i;
-    for (i = 0; i < dc->chain->nelts; i++) {
+    for (i = from; i < dc->chain->nelts; i++) {
         afb_provider_t *prov = APR_ARRAY_IDX(dc->chain, i, afb_provider_t *);
         if (prov->conf.type == AFB_PROV_OIDC && !prov->runtime)
             continue;
@@ -175,6 +180,26 @@ static void afb_flow_init(request_rec *r, afb_dir_conf_t *dc, int chosen, afb_fl
     flow->expires = apr_time_now() + apr_time_from_sec(AFB_FLOW_LIFETIME);
 }
 
+/* An OpenID Connect path: redirect to the OP, holding the next available path of the chain
+ * as a sealed standby flow in case the OP fails while the person is there. */
+static int afb_start_oidc_path(request_rec *r, afb_dir_conf_t *dc, int chosen,
+                               const afb_flow_t *flow)
+{
+    int next = afb_route(dc, chosen + 1);
+    afb_flow_t standby;
+    if (next < 0) {
+        if (afb_cookie_get(r, afb_flow_cookie_name(r)))
+            afb_flow_forget(r);
+    }
+    else {
+        afb_flow_init(r, dc, next, &standby);
+        standby.stage = AFB_FLOW_STANDBY;
+        if (!standby.csrf || afb_flow_save(r, &standby) != AFB_OK)
+            return afb_unavailable_page(r, dc->location);
+    }
+    return afb_oidc_start(r, APR_ARRAY_IDX(dc->chain, chosen, afb_provider_t *), flow);
+}
+
 int afb_start_signin(request_rec *r, afb_dir_conf_t *dc)
 {
     afb_flow_t flow;
@@ -186,7 +211,7 @@ int afb_start_signin(request_rec *r, afb_dir_conf_t *dc)
     }
     if (!afb_is_browser(r))
         return afb_not_browser(r);
-    chosen = afb_route(dc);
+    chosen = afb_route(dc, 0);
     if (chosen < 0) {
         afb_event_t *ev = afb_event(r, "route.unavailable");
         afb_event_str(ev, "location", dc->location);
@@ -195,10 +220,34 @@ int afb_start_signin(request_rec *r, afb_dir_conf_t *dc)
     }
     afb_route_event(r, dc, chosen);
     afb_flow_init(r, dc, chosen, &flow);
+    if (APR_ARRAY_IDX(dc->chain, chosen, afb_provider_t *)->conf.type == AFB_PROV_OIDC)
+        return afb_start_oidc_path(r, dc, chosen, &flow);
     if (!flow.csrf || afb_flow_save(r, &flow) != AFB_OK)
         return afb_unavailable_page(r, dc->location);
     return afb_redirect(r, HTTP_MOVED_TEMPORARILY,
                         afb_endpoint_url(r, "login", flow.return_to));
+}
+
+int afb_activate_standby(request_rec *r, afb_flow_t *standby)
+{
+    afb_provider_t *prov = afb_provider_find(r->server, standby->path);
+    afb_event_t *ev;
+    if (!prov)
+        return afb_unavailable_page(r, standby->location);
+    ev = afb_event(r, "route.fallback");
+    afb_event_str(ev, "location", standby->location);
+    afb_event_str(ev, "skipped", "(failed during sign-in)");
+    afb_event_str(ev, "chosen", standby->path);
+    afb_event_emit(ev);
+    afb_flow_forget(r);
+    if (prov->conf.type == AFB_PROV_OIDC)
+        return afb_oidc_start(r, prov, standby);
+    standby->stage = AFB_FLOW_PASSWORD;
+    standby->csrf = afb_random_token(r->pool, 24);
+    standby->expires = apr_time_now() + apr_time_from_sec(AFB_FLOW_LIFETIME);
+    if (!standby->csrf || afb_flow_save(r, standby) != AFB_OK)
+        return afb_unavailable_page(r, standby->location);
+    return afb_redirect(r, HTTP_SEE_OTHER, afb_endpoint_url(r, "login", standby->return_to));
 }
 
 /* ---- finishing a sign-in ---- */

@@ -8,6 +8,7 @@
 #include <mod_auth.h>
 
 #include "afb_httpd.h"
+#include "afb_endpoints.h"
 #include "authfb/log.h"
 #include "authfb/http.h"
 
@@ -41,6 +42,7 @@ static int afb_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
 static void afb_child_init(apr_pool_t *pchild, server_rec *s)
 {
     afb_server_conf_t *conf = afb_main_conf();
+    afb_http_t *http;
     int i;
     afb_log_bridge_install(s);
     if (!conf || !conf->all->nelts)
@@ -48,10 +50,13 @@ static void afb_child_init(apr_pool_t *pchild, server_rec *s)
     if (afb_http_global_init() != AFB_OK)
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "AFB00014: cannot initialise libcurl");
     afb_cache_child_init(pchild, s);
+    http = afb_http_curl_create(pchild);
     for (i = 0; i < conf->all->nelts; i++) {
         afb_provider_t *prov = APR_ARRAY_IDX(conf->all, i, afb_provider_t *);
         if (prov->store)
             afb_filestore_child_init(prov->store, pchild);
+        if (prov->conf.type == AFB_PROV_OIDC)
+            afb_oidc_child_init(prov, pchild, http);
     }
 }
 

@@ -181,7 +181,7 @@ static void test_seal_validation(void **state)
     f = password_flow();
     f.stage = (afb_flow_stage_t)0;
     assert_int_equal(seal_st(&f), AFB_EINVAL);
-    f.stage = (afb_flow_stage_t)3;
+    f.stage = (afb_flow_stage_t)4;
     assert_int_equal(seal_st(&f), AFB_EINVAL);
     f = mfa_flow_with_8();
     f.n_mfa = AFB_FLOW_MAX_MFA + 1;

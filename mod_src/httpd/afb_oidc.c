@@ -1,0 +1,403 @@
+/* The `oidc` provider type in httpd: configuration (the client secret file is read at
+ * startup), the redirect to the OpenID Provider with a sealed pending-state cookie, and the
+ * callback. The protocol itself is in the core (include/authfb/oidc.h). */
+#include <apr_strings.h>
+#include <apr_file_io.h>
+#include <http_core.h>
+#include <http_protocol.h>
+#include <http_request.h>
+
+#include "afb_httpd.h"
+#include "afb_endpoints.h"
+#include "authfb/event.h"
+#include "authfb/oidc.h"
+#include "authfb/util.h"
+
+APLOG_USE_MODULE(auth_fallback);
+
+#define AFB_OIDC_MAX_PENDING 4        /* concurrent sign-ins (tabs) kept per browser */
+#define AFB_OIDC_PENDING_LIFETIME 600 /* seconds to finish at the OpenID Provider */
+#define AFB_SECRET_MAX 4096
+
+typedef struct {
+    afb_oidc_conf_t conf;
+    afb_oidc_provider_t *op;          /* per process, created in child_init */
+} afb_oidc_rt_t;
+
+static const char *afb_read_secret(apr_pool_t *p, const char *path, const char **out)
+{
+    apr_file_t *f;
+    char *buf = apr_pcalloc(p, AFB_SECRET_MAX + 1);
+    apr_size_t n = AFB_SECRET_MAX;
+    char ebuf[128];
+    apr_status_t rv = apr_file_open(&f, path, APR_FOPEN_READ, 0, p);
+    if (rv == APR_SUCCESS) {
+        rv = apr_file_read_full(f, buf, AFB_SECRET_MAX, &n);
+        apr_file_close(f);
+        if (rv == APR_EOF)
+            rv = APR_SUCCESS;
+    }
+    if (rv != APR_SUCCESS)
+        return apr_psprintf(p, "cannot read %s: %s", path, apr_strerror(rv, ebuf, sizeof(ebuf)));
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+        buf[--n] = '\0';
+    if (n == 0 || n >= AFB_SECRET_MAX)
+        return apr_psprintf(p, "%s is empty or too large", path);
+    *out = buf;
+    return NULL;
+}
+
+static const char *const *afb_claim_list(apr_pool_t *p, const char *csv)
+{
+    apr_array_header_t *arr = apr_array_make(p, 4, sizeof(const char *));
+    char *last, *w, *copy;
+    if (!csv || !*csv)
+        return NULL;
+    copy = apr_pstrdup(p, csv);
+    for (w = apr_strtok(copy, ",", &last); w; w = apr_strtok(NULL, ",", &last))
+        APR_ARRAY_PUSH(arr, const char *) = w;
+    APR_ARRAY_PUSH(arr, const char *) = NULL;
+    return (const char *const *)arr->elts;
+}
+
+const char *afb_oidc_configure(afb_provider_t *prov, apr_pool_t *p, apr_pool_t *ptemp)
+{
+    afb_oidc_rt_t *rt = apr_pcalloc(p, sizeof(*rt));
+    apr_table_t *kv = prov->conf.params;
+    const char *secret_file = apr_table_get(kv, "client_secret_file");
+    const char *err, *why = NULL;
+    afb_oidc_provider_t *check = NULL;
+    rt->conf.name = prov->conf.name;
+    rt->conf.discovery_url = prov->conf.arg;
+    rt->conf.client_id = apr_table_get(kv, "client_id");
+    rt->conf.scope = apr_table_get(kv, "scope");
+    rt->conf.user_claim = apr_table_get(kv, "user_claim");
+    rt->conf.ca_file = apr_table_get(kv, "ca_file");
+    rt->conf.timeout = prov->conf.timeout;
+    rt->conf.claims = afb_claim_list(p, apr_table_get(kv, "claims_env"));
+    if (apr_table_get(kv, "token_auth") &&
+        afb_oidc_token_auth_parse(apr_table_get(kv, "token_auth"), &rt->conf.token_auth) != AFB_OK)
+        return "token_auth= must be client_secret_basic or client_secret_post";
+    if (secret_file) {
+        secret_file = ap_server_root_relative(ptemp, secret_file);
+        if ((err = afb_read_secret(p, secret_file, &rt->conf.client_secret)))
+            return apr_psprintf(ptemp, "client_secret_file: %s", err);
+    }
+    /* Validate now, so configtest names a bad oidc line; no network call is made. */
+    if (afb_http_global_init() != AFB_OK)
+        return "cannot initialise libcurl";
+    if (afb_oidc_provider_create(ptemp, &rt->conf, afb_http_curl_create(ptemp), &check, &why)
+        != AFB_OK)
+        return why ? why : "invalid oidc configuration";
+    prov->runtime = rt;
+    return NULL;
+}
+
+void afb_oidc_child_init(afb_provider_t *prov, apr_pool_t *pchild, afb_http_t *http)
+{
+    afb_oidc_rt_t *rt = prov->runtime;
+    const char *why = NULL;
+    if (afb_oidc_provider_create(pchild, &rt->conf, http, &rt->op, &why) != AFB_OK)
+        rt->op = NULL;
+}
+
+afb_status_t afb_oidc_health_probe(afb_provider_t *prov, apr_pool_t *p, const char **reason)
+{
+    afb_oidc_rt_t *rt = prov->runtime;
+    if (!rt || !rt->op) {
+        *reason = "not initialised";
+        return AFB_ERR;
+    }
+    return afb_oidc_probe(rt->op, p, apr_time_now(), reason);
+}
+
+/* ---- starting: the redirect to the OpenID Provider ---- */
+
+static const char *afb_redirect_uri(request_rec *r)
+{
+    return ap_construct_url(r->pool, afb_endpoint_url(r, "callback", NULL), r);
+}
+
+static const char *afb_pending_prefix(request_rec *r)
+{
+    return apr_pstrcat(r->pool, afb_main_conf()->cookie_name, "_oidc_", NULL);
+}
+
+/* Pending cookies are named PREFIX + 8 hex digits of the start time + 12 characters of the
+ * state: the oldest sort first, and the callback finds its own by the state. */
+static const char *afb_pending_new_name(request_rec *r, const char *state)
+{
+    return apr_psprintf(r->pool, "%s%08lx%.12s", afb_pending_prefix(r),
+                        (unsigned long)(apr_time_sec(apr_time_now()) & 0xffffffffUL), state);
+}
+
+typedef struct {
+    request_rec *r;
+    const char *prefix;
+    apr_array_header_t *names;
+} afb_pending_scan_t;
+
+static int afb_pending_each(void *baton, const char *key, const char *val)
+{
+    afb_pending_scan_t *ps = baton;
+    apr_size_t n = strlen(ps->prefix);
+    const char *s = val;
+    (void)key;
+    while (s && *s) {
+        const char *eq, *end;
+        while (*s == ' ' || *s == ';')
+            s++;
+        end = strchr(s, ';');
+        eq = strchr(s, '=');
+        if (eq && (!end || eq < end) && !strncmp(s, ps->prefix, n) && eq - s == (long)n + 20)
+            APR_ARRAY_PUSH(ps->names, const char *) = apr_pstrndup(ps->r->pool, s,
+                                                                   (apr_size_t)(eq - s));
+        s = end;
+    }
+    return 1;
+}
+
+static apr_array_header_t *afb_pending_names(request_rec *r)
+{
+    afb_pending_scan_t ps = {r, afb_pending_prefix(r), NULL};
+    ps.names = apr_array_make(r->pool, 4, sizeof(const char *));
+    apr_table_do(afb_pending_each, &ps, r->headers_in, "Cookie", NULL);
+    return ps.names;
+}
+
+static int afb_name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Keep the Cookie header bounded: the oldest pending sign-ins beyond the limit are dropped. */
+static void afb_pending_bound(request_rec *r)
+{
+    apr_array_header_t *names = afb_pending_names(r);
+    int i;
+    qsort(names->elts, (size_t)names->nelts, sizeof(const char *), afb_name_cmp);
+    for (i = 0; i <= names->nelts - AFB_OIDC_MAX_PENDING; i++)
+        afb_cookie_clear(r, APR_ARRAY_IDX(names, i, const char *), "/");
+}
+
+/* The pending cookie of this state, by the state's first 12 characters. */
+static const char *afb_pending_find(request_rec *r, const char *state)
+{
+    apr_array_header_t *names = afb_pending_names(r);
+    apr_size_t n = strlen(state) < 12 ? strlen(state) : 12;
+    int i;
+    for (i = 0; i < names->nelts; i++) {
+        const char *name = APR_ARRAY_IDX(names, i, const char *);
+        if (!strncmp(name + strlen(name) - 12, state, n) && n == 12)
+            return name;
+    }
+    return NULL;
+}
+
+static void afb_pending_set(request_rec *r, const char *name, const char *value, long max_age)
+{
+    /* Lax whatever AuthFallbackCookie says: the OP's redirect back is a cross-site top-level
+     * GET, which Strict would strip the state from. Path=/ so the protected location can see
+     * (and bound) them; the fixups remove them before the backend. */
+    afb_server_conf_t *conf = afb_main_conf();
+    const char *secure = (conf->cookie_secure == AFB_SECURE_ON ||
+                          (conf->cookie_secure == AFB_SECURE_AUTO &&
+                           !strcmp(ap_http_scheme(r), "https"))) ? "; Secure" : "";
+    apr_table_addn(r->err_headers_out, "Set-Cookie",
+                   apr_psprintf(r->pool, "%s=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%ld%s",
+                                name, value, max_age, secure));
+}
+
+int afb_oidc_start(request_rec *r, afb_provider_t *prov, const afb_flow_t *flow)
+{
+    afb_oidc_rt_t *rt = prov->runtime;
+    afb_oidc_authreq_t ar;
+    afb_oidc_pending_t pend;
+    const char *why = NULL, *sealed = NULL;
+    afb_status_t st;
+    if (!rt || !rt->op)
+        return afb_unavailable_page(r, flow->location);
+    st = afb_oidc_begin(rt->op, r->pool, apr_time_now(), afb_redirect_uri(r), &ar, &why);
+    if (st != AFB_OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      "AFB00024: provider %s: cannot start a sign-in: %s", prov->conf.name,
+                      why ? why : afb_status_str(st));
+        if (afb_oidc_is_infra(st))
+            afb_health_passive(prov, why);
+        return afb_unavailable_page(r, flow->location);
+    }
+    memset(&pend, 0, sizeof(pend));
+    pend.provider = prov->conf.name;
+    pend.state = ar.state;
+    pend.nonce = ar.nonce;
+    pend.code_verifier = ar.code_verifier;
+    pend.return_to = flow->return_to;
+    pend.location = flow->location;
+    pend.degraded = flow->degraded;
+    pend.lifetime = flow->lifetime;
+    pend.expires = apr_time_now() + apr_time_from_sec(AFB_OIDC_PENDING_LIFETIME);
+    if (afb_oidc_pending_seal(afb_main_conf()->keyring, r->pool, &pend, &sealed) != AFB_OK)
+        return afb_unavailable_page(r, flow->location);
+    afb_pending_bound(r);
+    afb_pending_set(r, afb_pending_new_name(r, ar.state), sealed, AFB_OIDC_PENDING_LIFETIME);
+    return afb_redirect(r, HTTP_MOVED_TEMPORARILY, ar.url);
+}
+
+/* ---- the callback ---- */
+
+static void afb_oidc_failure(request_rec *r, const afb_oidc_pending_t *pend, const char *user,
+                             const char *reason)
+{
+    afb_event_t *ev = afb_event(r, "auth.failure");
+    afb_event_str(ev, "user", user);
+    afb_event_str(ev, "path", pend ? pend->provider : NULL);
+    afb_event_str(ev, "reason", reason);
+    afb_event_str(ev, "client", afb_client_ip(r));
+    afb_event_emit(ev);
+}
+
+static int afb_retry_page(request_rec *r, int status, const char *title, const char *text,
+                          const char *return_to)
+{
+    return afb_page(r, status, title, apr_pstrcat(r->pool, "<p>", text, "</p><p><a href=\"",
+                    afb_html_escape(r->pool, afb_return_sanitize(r->pool, return_to)),
+                    "\">Try signing in again</a></p>", NULL));
+}
+
+/* An OP error code is a short token; anything else is reported as "invalid". */
+static const char *afb_op_error(apr_pool_t *p, const char *err)
+{
+    const char *s;
+    if (strlen(err) > 64)
+        return "op_error:invalid";
+    for (s = err; *s; s++)
+        if (!apr_islower(*s) && *s != '_')
+            return "op_error:invalid";
+    return apr_pstrcat(p, "op_error:", err, NULL);
+}
+
+typedef struct {
+    const char *key;
+    int used;
+} afb_once_t;
+
+static afb_status_t afb_once_check(afb_cache_t *c, void *baton)
+{
+    afb_once_t *o = baton;
+    unsigned char v[1] = {1};
+    size_t len = sizeof(v);
+    afb_status_t st = c->get(c, o->key, v, &len, NULL);
+    if (st == AFB_OK) {
+        o->used = 1;
+        return AFB_OK;
+    }
+    if (st != AFB_ENOENT)
+        return st;
+    return c->set(c, o->key, v, 1,
+                  apr_time_now() + apr_time_from_sec(AFB_OIDC_PENDING_LIFETIME), NULL);
+}
+
+/* Each state is redeemed once, across every child and node sharing the cache. */
+static int afb_state_used(request_rec *r, const char *state)
+{
+    unsigned char mac[32];
+    afb_once_t o = {NULL, 0};
+    if (afb_keyring_mac(afb_main_conf()->keyring, state, strlen(state), mac) != AFB_OK)
+        return 0;
+    o.key = apr_pstrcat(r->pool, "oidc:", afb_b64url_encode(r->pool, mac, 18), NULL);
+    if (afb_cache_locked(r, afb_once_check, &o) != AFB_OK)
+        return 0; /* the OP refuses a second use of the code anyway */
+    return o.used;
+}
+
+static int afb_oidc_infra_failure(request_rec *r, afb_provider_t *prov,
+                                  const afb_oidc_pending_t *pend, const char *why)
+{
+    afb_flow_t standby;
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                  "AFB00025: provider %s: sign-in failed at the token endpoint: %s",
+                  prov->conf.name, why ? why : "unknown");
+    afb_health_passive(prov, why);
+    afb_oidc_failure(r, pend, NULL, apr_pstrcat(r->pool, "infrastructure:", why ? why : "", NULL));
+    if (afb_flow_load(r, &standby) == AFB_OK && standby.stage == AFB_FLOW_STANDBY &&
+        !strcmp(standby.return_to, pend->return_to))
+        return afb_activate_standby(r, &standby);
+    return afb_retry_page(r, HTTP_SERVICE_UNAVAILABLE, "Sign-in temporarily unavailable",
+                          "The identity provider could not be reached. Please try again in a "
+                          "few minutes.", pend->return_to);
+}
+
+static int afb_oidc_finish(request_rec *r, const afb_oidc_pending_t *pend, const char *code)
+{
+    afb_provider_t *prov = afb_provider_find(r->server, pend->provider);
+    afb_oidc_rt_t *rt = prov ? prov->runtime : NULL;
+    afb_oidc_identity_t id;
+    afb_flow_t flow;
+    const char *why = NULL;
+    afb_status_t st;
+    if (!rt || !rt->op || prov->conf.type != AFB_PROV_OIDC)
+        return afb_bad_request(r, "Unknown identity provider.");
+    st = afb_oidc_redeem(rt->op, r->pool, apr_time_now(), code, afb_redirect_uri(r),
+                         pend->code_verifier, pend->nonce, &id, &why);
+    if (afb_oidc_is_infra(st))
+        return afb_oidc_infra_failure(r, prov, pend, why);
+    if (st != AFB_OK) {
+        afb_oidc_failure(r, pend, NULL, why ? why : afb_status_str(st));
+        return afb_retry_page(r, HTTP_FORBIDDEN, "Sign-in failed",
+                              "The identity provider's answer could not be accepted.",
+                              pend->return_to);
+    }
+    memset(&flow, 0, sizeof(flow));
+    flow.user = id.user;
+    flow.path = pend->provider;
+    flow.location = pend->location;
+    flow.return_to = pend->return_to;
+    flow.degraded = pend->degraded;
+    flow.lifetime = pend->lifetime;
+    return afb_issue_session(r, &flow, "none");
+}
+
+int afb_callback_handler(request_rec *r)
+{
+    apr_table_t *q = NULL;
+    const char *state, *code, *err, *cookie, *name;
+    afb_oidc_pending_t pend;
+    afb_status_t st;
+    if (r->method_number != M_GET)
+        return HTTP_METHOD_NOT_ALLOWED;
+    if (!r->args || afb_form_parse(r->pool, r->args, strlen(r->args), 16, &q) != AFB_OK)
+        return afb_bad_request(r, "The sign-in answer is malformed.");
+    state = apr_table_get(q, "state");
+    code = apr_table_get(q, "code");
+    err = apr_table_get(q, "error");
+    if (!state || !*state || strlen(state) > 256)
+        return afb_bad_request(r, "The sign-in answer has no valid state.");
+    name = afb_pending_find(r, state);
+    cookie = name ? afb_cookie_get(r, name) : NULL;
+    if (!cookie)
+        return afb_retry_page(r, HTTP_BAD_REQUEST, "Sign-in expired",
+                              "No sign-in is in progress in this browser, or it has expired.",
+                              "/");
+    st = afb_oidc_pending_open(afb_main_conf()->keyring, r->pool, cookie, state, apr_time_now(),
+                               &pend);
+    if (st != AFB_OK) {
+        afb_oidc_failure(r, NULL, NULL, st == AFB_EMISMATCH ? "state_mismatch"
+                                        : st == AFB_EEXPIRED ? "state_expired" : "state_invalid");
+        return afb_retry_page(r, HTTP_BAD_REQUEST, "Sign-in expired",
+                              "This sign-in answer does not belong to a sign-in in progress.", "/");
+    }
+    afb_cookie_clear(r, name, "/");
+    if (err) {
+        afb_oidc_failure(r, &pend, NULL, afb_op_error(r->pool, err));
+        return afb_retry_page(r, HTTP_FORBIDDEN, "Sign-in refused",
+                              "The identity provider did not sign you in.", pend.return_to);
+    }
+    if (!code || !*code || strlen(code) > 2048)
+        return afb_bad_request(r, "The sign-in answer has no code.");
+    if (afb_state_used(r, state)) {
+        afb_oidc_failure(r, &pend, NULL, "state_replayed");
+        return afb_retry_page(r, HTTP_BAD_REQUEST, "Sign-in already used",
+                              "This sign-in answer has already been used.", pend.return_to);
+    }
+    return afb_oidc_finish(r, &pend, code);
+}

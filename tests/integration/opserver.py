@@ -1,0 +1,77 @@
+"""The real OpenID Provider of the tests (npm oidc-provider, tests/op/op.mjs) on loopback."""
+import os
+import select
+import signal
+import subprocess
+import tempfile
+import time
+
+from afbtest import SOURCE_DIR, free_port
+
+OP_SCRIPT = os.path.join(SOURCE_DIR, "tests", "op", "op.mjs")
+
+
+class OpenIDProvider:
+    def __init__(self, redirect_uri, auto_login="alice", client_id="legacy-apps",
+                 client_secret="op-client-secret-1234567890", alg="RS256", port=None):
+        self.dir = tempfile.mkdtemp(prefix="afb-op-")
+        self.port = port or free_port()
+        self.issuer = f"http://127.0.0.1:{self.port}"
+        self.discovery = self.issuer + "/.well-known/openid-configuration"
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.redirect_uri = redirect_uri
+        self.auto_login = auto_login
+        self.alg = alg
+        self.proc = None
+        self.secret_file = os.path.join(self.dir, "client.secret")
+        with open(self.secret_file, "w") as f:
+            f.write(client_secret + "\n")
+        os.chmod(self.secret_file, 0o600)
+
+    def start(self, timeout=20):
+        cmd = ["node", OP_SCRIPT, "--port", str(self.port), "--issuer", self.issuer,
+               "--jwks", os.path.join(self.dir, "jwks.json"), "--client-id", self.client_id,
+               "--client-secret", self.client_secret, "--redirect-uri", self.redirect_uri,
+               "--alg", self.alg]
+        if self.auto_login:
+            cmd += ["--auto-login", self.auto_login]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True, bufsize=1)
+        self.wait_for("READY", timeout)
+        return self
+
+    def wait_for(self, word, timeout=10):
+        deadline = time.time() + timeout
+        seen = []
+        while time.time() < deadline:
+            ready, _, _ = select.select([self.proc.stdout], [], [], 0.2)
+            if ready:
+                line = self.proc.stdout.readline()
+                if not line and self.proc.poll() is not None:
+                    break
+                seen.append(line)
+                if line.startswith(word):
+                    return line
+        raise RuntimeError(f"OP did not say {word}: {''.join(seen)}")
+
+    def rotate(self):
+        self.proc.send_signal(signal.SIGHUP)
+        return self.wait_for("ROTATED")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc:
+            self.proc.stdout.close()
+        self.proc = None
+
+    def provider_line(self, name="op", extra=""):
+        return (f"AuthFallbackProvider {name} oidc {self.discovery} client_id={self.client_id} "
+                f"client_secret_file={self.secret_file} user_claim=preferred_username "
+                f"\"scope=openid profile email\" timeout=2 {extra}\n")
