@@ -255,6 +255,7 @@ static const char *afb_cmd_provider(cmd_parms *cmd, void *dc, const char *args)
     apr_array_header_t *words = apr_array_make(cmd->temp_pool, 8, sizeof(const char *));
     afb_server_conf_t *sc = afb_sconf(cmd->server);
     afb_provider_t *prov;
+    int i;
     const char *w, *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
     (void)dc;
     if (err)
@@ -270,8 +271,12 @@ static const char *afb_cmd_provider(cmd_parms *cmd, void *dc, const char *args)
                              (const char *const *)words->elts + 3);
     if (err)
         return afb_err(cmd, "%s", err);
-    if (apr_hash_get(sc->providers, prov->conf.name, APR_HASH_KEY_STRING))
-        return afb_err(cmd, "provider '%s' is already declared", prov->conf.name);
+    for (i = 0; i < afb_main->all->nelts; i++)
+        if (!strcmp(APR_ARRAY_IDX(afb_main->all, i, afb_provider_t *)->conf.name,
+                    prov->conf.name))
+            return afb_err(cmd, "provider '%s' is already declared (at %s)", prov->conf.name,
+                           APR_ARRAY_IDX(afb_main->all, i, afb_provider_t *)->declared_at);
+    prov->health_idx = -1;
     prov->declared_at = apr_psprintf(cmd->pool, "%s:%d", cmd->directive->filename,
                                      cmd->directive->line_num);
     if (prov->conf.type == AFB_PROV_PASSWORD || prov->conf.type == AFB_PROV_TOTP) {

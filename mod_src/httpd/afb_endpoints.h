@@ -5,6 +5,7 @@
 #include "afb_httpd.h"
 #include "authfb/event.h"
 #include "authfb/http.h"
+#include "authfb/health.h"
 
 int afb_login_handler(request_rec *r);
 int afb_mfa_handler(request_rec *r);
@@ -22,6 +23,16 @@ int afb_health_is_down(const afb_provider_t *prov);
 void afb_health_passive(const afb_provider_t *prov, const char *reason);
 /* The module saw the path it chose fail: continue on the standby path sealed at the start. */
 int afb_activate_standby(request_rec *r, afb_flow_t *standby);
+
+/* Health (afb_health.c). */
+int afb_health_pre_config(apr_pool_t *pconf);
+int afb_health_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
+void afb_health_child_init(apr_pool_t *pchild, server_rec *s);
+void afb_health_counter(const afb_provider_t *prov, int which); /* afb_health_counter_t */
+afb_health_table_t *afb_health_table(void);
+
+/* Remote MFA providers (afb_mfa.c). */
+afb_status_t afb_mfa_health_probe(afb_provider_t *prov, apr_pool_t *p, const char **reason);
 
 /* The oidc provider type (afb_oidc.c). */
 const char *afb_oidc_configure(afb_provider_t *prov, apr_pool_t *p, apr_pool_t *ptemp);

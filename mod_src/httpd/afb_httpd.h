@@ -39,6 +39,7 @@ typedef struct {
     afb_provider_conf_t conf;
     afb_filestore_t *store;          /* password and totp types */
     void *runtime;                   /* type-specific runtime (oidc, radius, ...) */
+    int health_idx;                  /* its record in the shared health table */
     const char *declared_at;         /* "FILE:LINE" for messages */
 } afb_provider_t;
 

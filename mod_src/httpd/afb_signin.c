@@ -15,17 +15,6 @@
 
 APLOG_USE_MODULE(auth_fallback);
 
-int afb_health_is_down(const afb_provider_t *prov)
-{
-    (void)prov;
-    return 0;
-}
-
-void afb_health_passive(const afb_provider_t *prov, const char *reason)
-{
-    (void)prov; (void)reason;
-}
-
 afb_event_t *afb_event(request_rec *r, const char *name)
 {
     return afb_event_new(r->pool, name, apr_time_now());

@@ -17,6 +17,8 @@ static int afb_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
 {
     (void)plog; (void)ptemp;
     afb_log_bridge_install(NULL); /* messages while reading the configuration go to stderr */
+    if (afb_health_pre_config(pconf) != OK)
+        return !OK;
     return afb_cache_pre_config(pconf);
 }
 
@@ -30,7 +32,8 @@ static int afb_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
         return OK;
     if (!conf || !conf->all->nelts)
         return OK;
-    if (afb_cache_post_config(pconf, ptemp, s) != OK || afb_event_log_open(pconf, s) != OK)
+    if (afb_cache_post_config(pconf, ptemp, s) != OK || afb_event_log_open(pconf, s) != OK ||
+        afb_health_post_config(pconf, ptemp, s) != OK)
         return !OK;
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                  "AFB00013: %d providers configured, %d cookie keys, endpoint %s, cache %s",
@@ -50,6 +53,7 @@ static void afb_child_init(apr_pool_t *pchild, server_rec *s)
     if (afb_http_global_init() != AFB_OK)
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "AFB00014: cannot initialise libcurl");
     afb_cache_child_init(pchild, s);
+    afb_health_child_init(pchild, s);
     http = afb_http_curl_create(pchild);
     for (i = 0; i < conf->all->nelts; i++) {
         afb_provider_t *prov = APR_ARRAY_IDX(conf->all, i, afb_provider_t *);

@@ -1,0 +1,420 @@
+/* Health checking in httpd: one checker for the whole server (a mod_watchdog singleton, as
+ * mod_proxy_hcheck does), probes run in a small thread pool so a hanging provider delays no
+ * other, and the health table lives in anonymous shared memory created once in the parent's
+ * process pool, so every child sees the same state and a graceful restart keeps it.
+ * The state machine itself is the core's (include/authfb/health.h). */
+#include <apr_strings.h>
+#include <apr_shm.h>
+#include <apr_optional.h>
+#include <apr_thread_pool.h>
+#include <apr_file_info.h>
+#include <apr_file_io.h>
+#include <http_core.h>
+#include <mod_watchdog.h>
+#include <util_mutex.h>
+
+#include "afb_httpd.h"
+#include "afb_endpoints.h"
+#include "authfb/event.h"
+#include "authfb/health.h"
+#include "authfb/log.h"
+#include "authfb/override.h"
+#include "authfb/pwstore.h"
+#include "authfb/route.h"
+#include "authfb/totp.h"
+
+APLOG_USE_MODULE(auth_fallback);
+
+#define AFB_HEALTH_MUTEX "authfb-health"
+#define AFB_WATCHDOG_NAME "_authfb_health_"
+#define AFB_TICK apr_time_from_msec(100)
+#define AFB_OVERRIDE_EVERY apr_time_from_msec(500)
+#define AFB_CHECKER_SILENCE apr_time_from_sec(10)
+#define AFB_STORE_MAX (64 * 1024 * 1024)
+
+typedef struct {
+    apr_shm_t *shm;
+    apr_size_t size;
+} afb_health_retained_t;
+
+static afb_health_table_t *afb_table;
+static apr_global_mutex_t *afb_hmutex;
+static const char *afb_hmutex_file;
+static apr_thread_pool_t *afb_probe_pool;
+static apr_time_t afb_override_checked;
+static server_rec *afb_health_server;
+
+static APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *afb_wd_get_instance;
+static APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *afb_wd_register_callback;
+
+int afb_health_pre_config(apr_pool_t *pconf)
+{
+    return ap_mutex_register(pconf, AFB_HEALTH_MUTEX, NULL, APR_LOCK_DEFAULT, 0);
+}
+
+static afb_health_rec_t *afb_rec(const afb_provider_t *prov)
+{
+    if (!afb_table || prov->health_idx < 0 || (unsigned)prov->health_idx >= afb_table->nrecs)
+        return NULL;
+    return &afb_table->recs[prov->health_idx];
+}
+
+static void afb_hlock(void)
+{
+    if (afb_hmutex)
+        apr_global_mutex_lock(afb_hmutex);
+}
+
+static void afb_hunlock(void)
+{
+    if (afb_hmutex)
+        apr_global_mutex_unlock(afb_hmutex);
+}
+
+/* ---- the table in shared memory ---- */
+
+static apr_status_t afb_table_place(server_rec *s, apr_array_header_t *all, apr_pool_t *ptemp)
+{
+    afb_health_retained_t *ret = ap_retained_data_get("afb-health");
+    const char **names = apr_pcalloc(ptemp, sizeof(char *) * (apr_size_t)(all->nelts + 1));
+    apr_size_t need = afb_health_table_size((unsigned)all->nelts);
+    afb_health_table_t *old = NULL, *fresh = NULL;
+    void *copy = NULL;
+    apr_status_t rv;
+    int i;
+    for (i = 0; i < all->nelts; i++) {
+        afb_provider_t *prov = APR_ARRAY_IDX(all, i, afb_provider_t *);
+        names[i] = prov->conf.name;
+        prov->health_idx = i;
+    }
+    if (!ret)
+        ret = ap_retained_data_create("afb-health", sizeof(*ret));
+    if (ret->shm && (old = afb_health_table_attach(apr_shm_baseaddr_get(ret->shm), ret->size))) {
+        copy = apr_pmemdup(ptemp, old, ret->size);
+        old = afb_health_table_attach(copy, ret->size);
+    }
+    if (!ret->shm || ret->size < need) {
+        /* The parent's process pool outlives every restart: children of all generations
+         * share the segment. A segment too small for a grown configuration is replaced. */
+        rv = apr_shm_create(&ret->shm, need, NULL, s->process->pool);
+        if (rv != APR_SUCCESS)
+            return rv;
+        ret->size = need;
+    }
+    if (afb_health_table_init(apr_shm_baseaddr_get(ret->shm), ret->size, (unsigned)all->nelts,
+                              names, apr_time_now(), &fresh) != AFB_OK)
+        return APR_EGENERAL;
+    if (old)
+        afb_health_table_adopt(fresh, old, apr_time_now());
+    afb_table = fresh;
+    return APR_SUCCESS;
+}
+
+/* ---- probes ---- */
+
+static afb_status_t afb_read_small(apr_pool_t *p, const char *path, const char **text,
+                                   apr_size_t *len, apr_finfo_t *fi, const char **reason)
+{
+    apr_file_t *f;
+    char *buf;
+    char ebuf[96];
+    apr_status_t rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, 0, p);
+    if (rv == APR_SUCCESS)
+        rv = apr_file_info_get(fi, APR_FINFO_MTIME | APR_FINFO_SIZE, f);
+    if (rv == APR_SUCCESS && fi->size > AFB_STORE_MAX) {
+        apr_file_close(f);
+        *reason = "file too large";
+        return AFB_ETOOBIG;
+    }
+    if (rv == APR_SUCCESS) {
+        buf = apr_palloc(p, (apr_size_t)fi->size + 1);
+        rv = apr_file_read_full(f, buf, (apr_size_t)fi->size, len);
+        apr_file_close(f);
+        if (rv == APR_EOF)
+            rv = APR_SUCCESS;
+        buf[*len] = '\0';
+        *text = buf;
+    }
+    if (rv != APR_SUCCESS) {
+        *reason = apr_psprintf(p, "cannot read %s: %s", path, apr_strerror(rv, ebuf, sizeof(ebuf)));
+        return AFB_EIO;
+    }
+    return AFB_OK;
+}
+
+static afb_status_t afb_probe_file(afb_provider_t *prov, apr_pool_t *p, const char **reason)
+{
+    const char *text = NULL, *err = NULL;
+    apr_size_t len = 0;
+    apr_finfo_t fi;
+    int weak = 0;
+    afb_pwstore_t *ps;
+    afb_totp_store_t *ts;
+    afb_status_t st = afb_read_small(p, prov->conf.arg, &text, &len, &fi, reason);
+    if (st != AFB_OK)
+        return st;
+    st = prov->conf.type == AFB_PROV_PASSWORD ? afb_pwstore_parse(p, text, len, &ps, &weak, &err)
+                                              : afb_totp_store_parse(p, text, len, &ts, &err);
+    memset((char *)text, 0, len);
+    if (st != AFB_OK) {
+        *reason = apr_pstrcat(p, "does not parse: ", err ? err : "invalid", NULL);
+        return AFB_EINVAL;
+    }
+    if (prov->conf.type == AFB_PROV_PASSWORD && prov->conf.max_age > 0 &&
+        apr_time_now() - fi.mtime > prov->conf.max_age) {
+        *reason = apr_psprintf(p, "stale: last written %" APR_TIME_T_FMT " s ago (max_age %"
+                               APR_TIME_T_FMT ")", apr_time_sec(apr_time_now() - fi.mtime),
+                               apr_time_sec(prov->conf.max_age));
+        return AFB_EEXPIRED;
+    }
+    return AFB_OK;
+}
+
+static afb_status_t afb_probe(afb_provider_t *prov, apr_pool_t *p, const char **reason)
+{
+    switch (prov->conf.type) {
+    case AFB_PROV_PASSWORD:
+    case AFB_PROV_TOTP:
+        return afb_probe_file(prov, p, reason);
+    case AFB_PROV_OIDC:
+        return afb_oidc_health_probe(prov, p, reason);
+    default:
+        return afb_mfa_health_probe(prov, p, reason);
+    }
+}
+
+static void afb_transition_report(const char *name, const afb_health_transition_t *tr,
+                                  apr_pool_t *p)
+{
+    afb_event_t *ev;
+    afb_log(tr->to == AFB_HEALTH_DOWN ? AFB_LOG_ERR : AFB_LOG_NOTICE, 1001,
+            "provider %s %s -> %s (%s)", name, afb_health_state_name(tr->from),
+            afb_health_state_name(tr->to), tr->reason);
+    ev = afb_event_new(p, "health.transition", apr_time_now());
+    afb_event_str(ev, "provider", name);
+    afb_event_str(ev, "from", afb_health_state_name(tr->from));
+    afb_event_str(ev, "to", afb_health_state_name(tr->to));
+    afb_event_str(ev, "reason", tr->reason);
+    afb_event_write(afb_event_line(ev));
+}
+
+static void *APR_THREAD_FUNC afb_probe_task(apr_thread_t *thd, void *data)
+{
+    afb_provider_t *prov = data;
+    afb_health_rec_t *rec = afb_rec(prov);
+    afb_health_cfg_t cfg;
+    afb_health_transition_t tr;
+    apr_pool_t *p;
+    const char *reason = NULL;
+    apr_time_t start = apr_time_now();
+    afb_status_t st;
+    int changed;
+    (void)thd;
+    if (!rec)
+        return NULL;
+    apr_pool_create(&p, NULL);
+    st = afb_probe(prov, p, &reason);
+    afb_health_cfg_from_provider(&cfg, &prov->conf);
+    afb_hlock();
+    changed = afb_health_probe_result(rec, apr_time_now(), st == AFB_OK,
+                                      apr_time_now() - start,
+                                      st == AFB_OK ? NULL : (reason ? reason : afb_status_str(st)),
+                                      &cfg, &tr);
+    afb_hunlock();
+    if (changed)
+        afb_transition_report(prov->conf.name, &tr, p);
+    apr_pool_destroy(p);
+    return NULL;
+}
+
+/* ---- the checker ---- */
+
+static const char *const *afb_known_names(apr_pool_t *p, int *n)
+{
+    afb_server_conf_t *conf = afb_main_conf();
+    const char **names = apr_pcalloc(p, sizeof(char *) * (apr_size_t)(conf->all->nelts + 1));
+    int i;
+    for (i = 0; i < conf->all->nelts; i++)
+        names[i] = APR_ARRAY_IDX(conf->all, i, afb_provider_t *)->conf.name;
+    *n = conf->all->nelts;
+    return names;
+}
+
+static void afb_override_tick(apr_pool_t *p, apr_time_t now)
+{
+    afb_server_conf_t *conf = afb_main_conf();
+    afb_override_list_t *list = NULL;
+    apr_array_header_t *changes;
+    const char *const *known;
+    afb_status_t st;
+    int i, n;
+    if (!conf->override_file || now - afb_override_checked < AFB_OVERRIDE_EVERY)
+        return;
+    afb_override_checked = now;
+    known = afb_known_names(p, &n);
+    st = afb_override_load(p, conf->override_file, known, n, &list);
+    if (st == AFB_ENOENT)
+        list = afb_override_list_empty(p);
+    else if (st != AFB_OK)
+        return; /* unreadable or too big: keep the overrides in force */
+    afb_hlock();
+    changes = afb_override_apply(p, afb_table, list);
+    afb_hunlock();
+    for (i = 0; changes && i < changes->nelts; i++) {
+        afb_override_change_t *c = &APR_ARRAY_IDX(changes, i, afb_override_change_t);
+        afb_event_t *ev = afb_event_new(p, "override.changed", now);
+        int w;
+        for (w = 0; i == 0 && list->warnings && w < list->warnings->nelts; w++)
+            afb_log(AFB_LOG_WARN, 1002, "AuthFallbackOverrideFile %s: %s", conf->override_file,
+                    APR_ARRAY_IDX(list->warnings, w, const char *));
+        afb_log(AFB_LOG_WARN, 1003, "provider %s: operator override %s -> %s", c->name,
+                afb_health_override_name(c->from), afb_health_override_name(c->to));
+        afb_event_str(ev, "provider", c->name);
+        afb_event_str(ev, "from", afb_health_override_name(c->from));
+        afb_event_str(ev, "to", afb_health_override_name(c->to));
+        afb_event_write(afb_event_line(ev));
+        if (c->effective.from != c->effective.to)
+            afb_transition_report(c->name, &c->effective, p);
+    }
+}
+
+static void afb_checker_tick(apr_pool_t *p)
+{
+    afb_server_conf_t *conf = afb_main_conf();
+    apr_time_t now = apr_time_now();
+    int i;
+    afb_hlock();
+    afb_health_table_heartbeat(afb_table, now);
+    afb_hunlock();
+    afb_override_tick(p, now);
+    for (i = 0; i < conf->all->nelts; i++) {
+        afb_provider_t *prov = APR_ARRAY_IDX(conf->all, i, afb_provider_t *);
+        afb_health_rec_t *rec = afb_rec(prov);
+        afb_health_cfg_t cfg;
+        int due;
+        if (!rec)
+            continue;
+        afb_health_cfg_from_provider(&cfg, &prov->conf);
+        afb_hlock();
+        due = afb_health_is_due(rec, now);
+        if (due)
+            afb_health_begin_probe(rec, now, cfg.timeout);
+        afb_hunlock();
+        if (due && apr_thread_pool_push(afb_probe_pool, afb_probe_task, prov,
+                                        APR_THREAD_TASK_PRIORITY_NORMAL, NULL) != APR_SUCCESS)
+            afb_log(AFB_LOG_ERR, 1004, "cannot start a probe of %s", prov->conf.name);
+    }
+}
+
+static apr_status_t afb_watchdog_cb(int state, void *data, apr_pool_t *pool)
+{
+    server_rec *s = data;
+    int n = afb_main_conf()->all->nelts;
+    switch (state) {
+    case AP_WATCHDOG_STATE_STARTING:
+        if (apr_thread_pool_create(&afb_probe_pool, 1, (apr_size_t)(n < 4 ? 4 : n * 2),
+                                   s->process->pool) != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "AFB01005: cannot create probe threads");
+            return APR_EGENERAL;
+        }
+        afb_log(AFB_LOG_INFO, 1006, "health checker started in process %ld, %d providers",
+                (long)getpid(), n);
+        break;
+    case AP_WATCHDOG_STATE_RUNNING:
+        if (afb_probe_pool)
+            afb_checker_tick(pool);
+        break;
+    case AP_WATCHDOG_STATE_STOPPING:
+        if (afb_probe_pool)
+            apr_thread_pool_destroy(afb_probe_pool);
+        afb_probe_pool = NULL;
+        break;
+    }
+    return APR_SUCCESS;
+}
+
+int afb_health_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
+{
+    afb_server_conf_t *conf = afb_main_conf();
+    ap_watchdog_t *wd;
+    apr_status_t rv;
+    afb_health_server = s;
+    rv = afb_table_place(s, conf->all, ptemp);
+    if (rv == APR_SUCCESS)
+        rv = ap_global_mutex_create(&afb_hmutex, &afb_hmutex_file, AFB_HEALTH_MUTEX, NULL, s,
+                                    pconf, 0);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s,
+                     "AFB01007: cannot set up the shared health table");
+        return !OK;
+    }
+    afb_wd_get_instance = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
+    afb_wd_register_callback = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
+    if (!afb_wd_get_instance || !afb_wd_register_callback ||
+        afb_wd_get_instance(&wd, AFB_WATCHDOG_NAME, 0, 1, pconf) != APR_SUCCESS ||
+        afb_wd_register_callback(wd, AFB_TICK, s, afb_watchdog_cb) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                     "AFB01008: mod_watchdog is needed for health checks");
+        return !OK;
+    }
+    return OK;
+}
+
+void afb_health_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    if (afb_hmutex &&
+        apr_global_mutex_child_init(&afb_hmutex, afb_hmutex_file, pchild) != APR_SUCCESS)
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                     "AFB01009: cannot re-attach the health mutex in this child");
+}
+
+/* ---- what requests ask ---- */
+
+static void afb_checker_watch(void)
+{
+    static apr_time_t warned;
+    apr_time_t now = apr_time_now();
+    if (!afb_table || !afb_health_table_checker_stale(afb_table, now, AFB_CHECKER_SILENCE))
+        return;
+    if (now - warned < apr_time_from_sec(60))
+        return;
+    warned = now;
+    afb_log(AFB_LOG_ERR, 1010, "the health checker has not run for more than %d s: provider "
+            "health is stale", (int)apr_time_sec(AFB_CHECKER_SILENCE));
+}
+
+int afb_health_is_down(const afb_provider_t *prov)
+{
+    afb_health_rec_t *rec = afb_rec(prov);
+    afb_checker_watch();
+    return rec && !afb_health_available(rec);
+}
+
+void afb_health_passive(const afb_provider_t *prov, const char *reason)
+{
+    afb_health_rec_t *rec = afb_rec(prov);
+    afb_health_cfg_t cfg;
+    if (!rec)
+        return;
+    afb_health_cfg_from_provider(&cfg, &prov->conf);
+    afb_hlock();
+    afb_health_passive_failure(rec, apr_time_now(), &cfg);
+    afb_hunlock();
+    afb_log(AFB_LOG_INFO, 1011, "provider %s: failure seen while serving a request (%s); "
+            "probing now", prov->conf.name, reason ? reason : "unknown");
+}
+
+void afb_health_counter(const afb_provider_t *prov, int which)
+{
+    afb_health_rec_t *rec = afb_rec(prov);
+    if (!rec)
+        return;
+    afb_hlock();
+    afb_health_count(rec, (afb_health_counter_t)which);
+    afb_hunlock();
+}
+
+afb_health_table_t *afb_health_table(void)
+{
+    return afb_table;
+}
