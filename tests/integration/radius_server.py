@@ -37,6 +37,13 @@ server afb_mfa {
         port = %(port)d
     }
     authorize {
+        # RFC 5997 Status-Server: answered with Access-Accept, signed like every answer.
+        Autz-Type Status-Server {
+            update reply {
+                &Message-Authenticator := 0x00
+            }
+            ok
+        }
         files
         if (&control:TOTP-Secret) {
             update request {
