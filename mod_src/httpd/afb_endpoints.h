@@ -24,6 +24,8 @@ void afb_health_passive(const afb_provider_t *prov, const char *reason);
 /* The module saw the path it chose fail: continue on the standby path sealed at the start. */
 int afb_activate_standby(request_rec *r, afb_flow_t *standby);
 
+void afb_signin_child_init(apr_pool_t *pchild);
+
 /* Health (afb_health.c). */
 int afb_health_pre_config(apr_pool_t *pconf);
 int afb_health_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);

@@ -43,6 +43,7 @@ static const char *afb_hmutex_file;
 static apr_thread_pool_t *afb_probe_pool;
 static apr_time_t afb_override_checked;
 static server_rec *afb_health_server;
+static apr_time_t afb_table_placed;
 
 static APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *afb_wd_get_instance;
 static APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *afb_wd_register_callback;
@@ -107,6 +108,7 @@ static apr_status_t afb_table_place(server_rec *s, apr_array_header_t *all, apr_
     if (old)
         afb_health_table_adopt(fresh, old, apr_time_now());
     afb_table = fresh;
+    afb_table_placed = apr_time_now();
     return APR_SUCCESS;
 }
 
@@ -374,7 +376,8 @@ static void afb_checker_watch(void)
 {
     static apr_time_t warned;
     apr_time_t now = apr_time_now();
-    if (!afb_table || !afb_health_table_checker_stale(afb_table, now, AFB_CHECKER_SILENCE))
+    if (!afb_table || now - afb_table_placed < AFB_CHECKER_SILENCE ||
+        !afb_health_table_checker_stale(afb_table, now, AFB_CHECKER_SILENCE))
         return;
     if (now - warned < apr_time_from_sec(60))
         return;
@@ -406,7 +409,7 @@ void afb_health_passive(const afb_provider_t *prov, const char *reason)
 
 void afb_health_counter(const afb_provider_t *prov, int which)
 {
-    afb_health_rec_t *rec = afb_rec(prov);
+    afb_health_rec_t *rec = prov ? afb_rec(prov) : NULL;
     if (!rec)
         return;
     afb_hlock();

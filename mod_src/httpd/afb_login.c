@@ -38,6 +38,7 @@ static void afb_failure_event(request_rec *r, const afb_flow_t *flow, const char
                               const char *reason)
 {
     afb_event_t *ev = afb_event(r, "auth.failure");
+    afb_health_counter(afb_provider_find(r->server, flow->path), AFB_HEALTH_COUNT_FAILURE);
     afb_event_str(ev, "user", user);
     afb_event_str(ev, "path", flow->path);
     if (flow->stage == AFB_FLOW_MFA)

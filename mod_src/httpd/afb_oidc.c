@@ -249,6 +249,9 @@ static void afb_oidc_failure(request_rec *r, const afb_oidc_pending_t *pend, con
                              const char *reason)
 {
     afb_event_t *ev = afb_event(r, "auth.failure");
+    if (pend)
+        afb_health_counter(afb_provider_find(r->server, pend->provider),
+                           AFB_HEALTH_COUNT_FAILURE);
     afb_event_str(ev, "user", user);
     afb_event_str(ev, "path", pend ? pend->provider : NULL);
     afb_event_str(ev, "reason", reason);

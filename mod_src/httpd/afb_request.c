@@ -11,6 +11,7 @@
 #include "afb_httpd.h"
 #include "afb_endpoints.h"
 #include "authfb/util.h"
+#include "authfb/event.h"
 
 APLOG_USE_MODULE(auth_fallback);
 
@@ -72,12 +73,54 @@ static void afb_session_accept(request_rec *r, const afb_session_t *s)
                    apr_psprintf(r->pool, "%" APR_TIME_T_FMT, apr_time_sec(s->expires)));
 }
 
+/* AuthFallbackOutageGrace: an expiring session is extended once while the path that issued
+ * it is DOWN, or (for a fallback path) while every path before it in the chain still is. */
+static int afb_grace_applies(request_rec *r, const afb_dir_conf_t *dc, const afb_session_t *s)
+{
+    afb_provider_t *issuer = afb_provider_find(r->server, s->path);
+    int i;
+    if (dc->outage_grace <= 0 || s->extended || !issuer || !dc->chain ||
+        apr_time_now() >= s->expires + apr_time_from_sec(dc->outage_grace))
+        return 0;
+    if (afb_health_is_down(issuer))
+        return 1;
+    for (i = 0; i < dc->chain->nelts; i++) {
+        afb_provider_t *prov = APR_ARRAY_IDX(dc->chain, i, afb_provider_t *);
+        if (prov == issuer)
+            return i > 0;
+        if (!afb_health_is_down(prov))
+            return 0;
+    }
+    return 0;
+}
+
+static int afb_extend(request_rec *r, const afb_dir_conf_t *dc, afb_session_t *s)
+{
+    const char *cookie = NULL;
+    afb_event_t *ev;
+    s->expires += apr_time_from_sec(dc->outage_grace);
+    s->extended = 1;
+    if (afb_session_seal(afb_main_conf()->keyring, r->pool, s, &cookie) != AFB_OK)
+        return 0;
+    afb_cookie_set(r, afb_main_conf()->cookie_name, cookie, -1, "/");
+    ev = afb_event(r, "session.extended");
+    afb_event_str(ev, "user", s->user);
+    afb_event_str(ev, "path", s->path);
+    afb_event_int(ev, "expires", (long long)apr_time_sec(s->expires));
+    afb_event_str(ev, "location", dc->location);
+    afb_event_emit(ev);
+    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "AFB01012: session of %s (path %s) extended "
+                  "by %ld s during an outage", s->user, s->path, dc->outage_grace);
+    return 1;
+}
+
 int afb_check_authn(request_rec *r)
 {
     const char *type = ap_auth_type(r);
     afb_server_conf_t *conf = afb_main_conf();
     afb_dir_conf_t *dc;
     afb_session_t s;
+    afb_status_t st;
     const char *cookie;
     if (!type || strcasecmp(type, AFB_AUTH_TYPE))
         return DECLINED;
@@ -86,8 +129,11 @@ int afb_check_authn(request_rec *r)
     if (!conf || !afb_keyring_count(conf->keyring))
         return afb_unavailable_page(r, dc->location);
     cookie = afb_cookie_get(r, conf->cookie_name);
-    if (cookie && afb_session_open(conf->keyring, r->pool, cookie, apr_time_now(), &s) == AFB_OK
-        && afb_session_fits(r, dc, &s)) {
+    st = cookie ? afb_session_open(conf->keyring, r->pool, cookie, apr_time_now(), &s) : AFB_ENOENT;
+    if (st == AFB_EEXPIRED && afb_session_fits(r, dc, &s) && afb_grace_applies(r, dc, &s) &&
+        afb_extend(r, dc, &s))
+        st = AFB_OK;
+    if (st == AFB_OK && afb_session_fits(r, dc, &s)) {
         afb_session_accept(r, &s);
         return OK;
     }

@@ -2,6 +2,8 @@
  * chain) and finishing one (choosing the second factor, issuing the session). */
 #include <apr_strings.h>
 #include <apr_escape.h>
+#include <apr_hash.h>
+#include <apr_thread_mutex.h>
 #include <http_core.h>
 #include <http_protocol.h>
 #include <http_request.h>
@@ -119,21 +121,79 @@ static int afb_not_browser(request_rec *r)
     return HTTP_UNAUTHORIZED;
 }
 
+/* route.fallback is emitted at most once per AFB_ROUTE_EVENT_EVERY per location and process,
+ * with the number of fallbacks it stands for, so a login storm cannot flood the event log. */
+#define AFB_ROUTE_EVENT_EVERY apr_time_from_sec(10)
+
+typedef struct {
+    apr_time_t last;
+    long pending;
+} afb_rate_t;
+
+static apr_thread_mutex_t *afb_rate_lock;
+static apr_hash_t *afb_rates;
+static apr_pool_t *afb_rate_pool;
+
+void afb_signin_child_init(apr_pool_t *pchild)
+{
+    apr_pool_create(&afb_rate_pool, pchild);
+    afb_rates = apr_hash_make(afb_rate_pool);
+    apr_thread_mutex_create(&afb_rate_lock, APR_THREAD_MUTEX_DEFAULT, pchild);
+}
+
+/* How many fallbacks the event to emit now stands for; 0 = stay quiet for now. */
+static long afb_rate_take(const char *key)
+{
+    afb_rate_t *rt;
+    apr_time_t now = apr_time_now();
+    long n = 0;
+    if (!afb_rate_lock)
+        return 1;
+    apr_thread_mutex_lock(afb_rate_lock);
+    rt = apr_hash_get(afb_rates, key, APR_HASH_KEY_STRING);
+    if (!rt && apr_hash_count(afb_rates) < 1024) {
+        rt = apr_pcalloc(afb_rate_pool, sizeof(*rt));
+        apr_hash_set(afb_rates, apr_pstrdup(afb_rate_pool, key), APR_HASH_KEY_STRING, rt);
+    }
+    if (rt) {
+        rt->pending++;
+        if (now - rt->last >= AFB_ROUTE_EVENT_EVERY) {
+            n = rt->pending;
+            rt->pending = 0;
+            rt->last = now;
+        }
+    }
+    else
+        n = 1;
+    apr_thread_mutex_unlock(afb_rate_lock);
+    return n;
+}
+
 static void afb_route_event(request_rec *r, afb_dir_conf_t *dc, int chosen)
 {
     afb_event_t *ev;
     apr_array_header_t *skipped;
+    const char *chosen_name, *skipped_names;
+    long count;
     int i;
     if (chosen <= 0)
         return;
     skipped = apr_array_make(r->pool, chosen, sizeof(const char *));
-    for (i = 0; i < chosen; i++)
-        APR_ARRAY_PUSH(skipped, const char *) =
-            APR_ARRAY_IDX(dc->chain, i, afb_provider_t *)->conf.name;
+    for (i = 0; i < chosen; i++) {
+        afb_provider_t *prov = APR_ARRAY_IDX(dc->chain, i, afb_provider_t *);
+        APR_ARRAY_PUSH(skipped, const char *) = prov->conf.name;
+        afb_health_counter(prov, AFB_HEALTH_COUNT_FALLBACK);
+    }
+    chosen_name = APR_ARRAY_IDX(dc->chain, chosen, afb_provider_t *)->conf.name;
+    skipped_names = apr_array_pstrcat(r->pool, skipped, ',');
+    count = afb_rate_take(apr_pstrcat(r->pool, dc->location, "|", skipped_names, NULL));
+    if (!count)
+        return;
     ev = afb_event(r, "route.fallback");
     afb_event_str(ev, "location", dc->location);
-    afb_event_str(ev, "skipped", apr_array_pstrcat(r->pool, skipped, ','));
-    afb_event_str(ev, "chosen", APR_ARRAY_IDX(dc->chain, chosen, afb_provider_t *)->conf.name);
+    afb_event_str(ev, "skipped", skipped_names);
+    afb_event_str(ev, "chosen", chosen_name);
+    afb_event_int(ev, "count", count);
     afb_event_emit(ev);
 }
 
@@ -259,6 +319,7 @@ int afb_issue_session(request_rec *r, const afb_flow_t *flow, const char *mfa)
         return afb_unavailable_page(r, flow->location);
     afb_cookie_set(r, conf->cookie_name, cookie, -1, "/");
     afb_flow_forget(r);
+    afb_health_counter(afb_provider_find(r->server, s.path), AFB_HEALTH_COUNT_SUCCESS);
     ev = afb_event(r, "auth.success");
     afb_event_str(ev, "user", s.user);
     afb_event_str(ev, "path", s.path);

@@ -54,6 +54,7 @@ static void afb_child_init(apr_pool_t *pchild, server_rec *s)
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "AFB00014: cannot initialise libcurl");
     afb_cache_child_init(pchild, s);
     afb_health_child_init(pchild, s);
+    afb_signin_child_init(pchild);
     http = afb_http_curl_create(pchild);
     for (i = 0; i < conf->all->nelts; i++) {
         afb_provider_t *prov = APR_ARRAY_IDX(conf->all, i, afb_provider_t *);

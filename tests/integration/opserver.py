@@ -13,10 +13,12 @@ OP_SCRIPT = os.path.join(SOURCE_DIR, "tests", "op", "op.mjs")
 
 class OpenIDProvider:
     def __init__(self, redirect_uri, auto_login="alice", client_id="legacy-apps",
-                 client_secret="op-client-secret-1234567890", alg="RS256", port=None):
+                 client_secret="op-client-secret-1234567890", alg="RS256", port=None,
+                 issuer_port=None):
         self.dir = tempfile.mkdtemp(prefix="afb-op-")
         self.port = port or free_port()
-        self.issuer = f"http://127.0.0.1:{self.port}"
+        # With issuer_port, the OP is reached through a proxy on that port (fault tests).
+        self.issuer = f"http://127.0.0.1:{issuer_port or self.port}"
         self.discovery = self.issuer + "/.well-known/openid-configuration"
         self.client_id = client_id
         self.client_secret = client_secret
