@@ -248,6 +248,36 @@ static const char *afb_cmd_cookie(cmd_parms *cmd, void *dc, const char *word)
     return NULL;
 }
 
+#define AFB_SECRET_MAX 4096
+
+/* A secret file (client secret, RADIUS shared secret): trailing newlines and spaces are
+ * dropped; empty or over AFB_SECRET_MAX bytes is refused. */
+const char *afb_read_secret_file(apr_pool_t *p, const char *path, const char **out,
+                                 apr_size_t *outlen)
+{
+    apr_file_t *f;
+    char *buf = apr_pcalloc(p, AFB_SECRET_MAX + 1);
+    apr_size_t n = AFB_SECRET_MAX;
+    char ebuf[128];
+    apr_status_t rv = apr_file_open(&f, path, APR_FOPEN_READ, 0, p);
+    if (rv == APR_SUCCESS) {
+        rv = apr_file_read_full(f, buf, AFB_SECRET_MAX, &n);
+        apr_file_close(f);
+        if (rv == APR_EOF)
+            rv = APR_SUCCESS;
+    }
+    if (rv != APR_SUCCESS)
+        return apr_psprintf(p, "cannot read %s: %s", path, apr_strerror(rv, ebuf, sizeof(ebuf)));
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+        buf[--n] = '\0';
+    if (n == 0 || n >= AFB_SECRET_MAX)
+        return apr_psprintf(p, "%s is empty or too large", path);
+    *out = buf;
+    if (outlen)
+        *outlen = n;
+    return NULL;
+}
+
 /* ---- AuthFallbackProvider ---- */
 
 static const char *afb_cmd_provider(cmd_parms *cmd, void *dc, const char *args)
@@ -287,6 +317,9 @@ static const char *afb_cmd_provider(cmd_parms *cmd, void *dc, const char *args)
     }
     if (prov->conf.type == AFB_PROV_OIDC && (err = afb_oidc_configure(prov, cmd->pool,
                                                                       cmd->temp_pool)))
+        return afb_err(cmd, "provider %s: %s", prov->conf.name, err);
+    if ((prov->conf.type == AFB_PROV_RADIUS || prov->conf.type == AFB_PROV_HTTP_MFA) &&
+        (err = afb_mfa_configure(prov, cmd->pool, cmd->temp_pool)))
         return afb_err(cmd, "provider %s: %s", prov->conf.name, err);
     apr_hash_set(sc->providers, prov->conf.name, APR_HASH_KEY_STRING, prov);
     APR_ARRAY_PUSH(afb_main->all, afb_provider_t *) = prov;

@@ -33,8 +33,22 @@ void afb_health_child_init(apr_pool_t *pchild, server_rec *s);
 void afb_health_counter(const afb_provider_t *prov, int which); /* afb_health_counter_t */
 afb_health_table_t *afb_health_table(void);
 
+const char *afb_read_secret_file(apr_pool_t *p, const char *path, const char **out,
+                                 apr_size_t *outlen);
+
 /* Remote MFA providers (afb_mfa.c). */
+const char *afb_mfa_configure(afb_provider_t *prov, apr_pool_t *p, apr_pool_t *ptemp);
+void afb_mfa_child_init(afb_provider_t *prov, apr_pool_t *pchild, afb_http_t *http);
 afb_status_t afb_mfa_health_probe(afb_provider_t *prov, apr_pool_t *p, const char **reason);
+/* A code at a remote provider: AFB_OK accepted, AFB_EMISMATCH refused (the person's
+ * failure), AFB_EIO / AFB_ETIMEOUT an infrastructure failure (*why says which). */
+afb_status_t afb_mfa_remote_check(request_rec *r, afb_provider_t *prov, const char *user,
+                                  const char *code, const char **why);
+/* Make flow->mfa[0] the first provider usable for flow->user from index `from` on;
+ * 0 when none is. */
+int afb_mfa_next(request_rec *r, afb_flow_t *flow, int from);
+/* No second factor left: the AuthFallbackMFAUnavailable policy decides. */
+int afb_mfa_none_left(request_rec *r, afb_flow_t *flow, int any_up);
 
 /* The oidc provider type (afb_oidc.c). */
 const char *afb_oidc_configure(afb_provider_t *prov, apr_pool_t *p, apr_pool_t *ptemp);

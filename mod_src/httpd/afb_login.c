@@ -291,10 +291,26 @@ static int afb_mfa_post(request_rec *r, afb_flow_t *flow)
         return afb_bad_request(r, "The form is incomplete.");
     if (afb_throttled(r, flow, flow->user, &status))
         return status;
-    prov = afb_provider_find(r->server, flow->mfa[0]);
-    if (!prov || prov->conf.type != AFB_PROV_TOTP)
-        return afb_unavailable_page(r, flow->location);
-    st = afb_verify_totp(r, prov, flow->user, code);
+    for (;;) {
+        const char *why = NULL;
+        prov = afb_provider_find(r->server, flow->mfa[0]);
+        if (!prov)
+            return afb_unavailable_page(r, flow->location);
+        if (prov->conf.type == AFB_PROV_TOTP) {
+            st = afb_verify_totp(r, prov, flow->user, code);
+            break;
+        }
+        st = afb_mfa_remote_check(r, prov, flow->user, code, &why);
+        if (st != AFB_EIO && st != AFB_ETIMEOUT)
+            break;
+        /* The service failed, not the person: the next MFA provider checks the same code. */
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "AFB01015: provider %s could not check "
+                      "the code of %s (%s); trying the next MFA provider", prov->conf.name,
+                      flow->user, why ? why : afb_status_str(st));
+        afb_health_passive(prov, why);
+        if (!afb_mfa_next(r, flow, 1))
+            return afb_mfa_none_left(r, flow, 0);
+    }
     if (st == AFB_OK)
         return afb_issue_session(r, flow, prov->conf.name);
     if (st == AFB_EIO || st == AFB_ERR) {

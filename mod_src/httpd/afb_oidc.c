@@ -17,35 +17,11 @@ APLOG_USE_MODULE(auth_fallback);
 
 #define AFB_OIDC_MAX_PENDING 4        /* concurrent sign-ins (tabs) kept per browser */
 #define AFB_OIDC_PENDING_LIFETIME 600 /* seconds to finish at the OpenID Provider */
-#define AFB_SECRET_MAX 4096
 
 typedef struct {
     afb_oidc_conf_t conf;
     afb_oidc_provider_t *op;          /* per process, created in child_init */
 } afb_oidc_rt_t;
-
-static const char *afb_read_secret(apr_pool_t *p, const char *path, const char **out)
-{
-    apr_file_t *f;
-    char *buf = apr_pcalloc(p, AFB_SECRET_MAX + 1);
-    apr_size_t n = AFB_SECRET_MAX;
-    char ebuf[128];
-    apr_status_t rv = apr_file_open(&f, path, APR_FOPEN_READ, 0, p);
-    if (rv == APR_SUCCESS) {
-        rv = apr_file_read_full(f, buf, AFB_SECRET_MAX, &n);
-        apr_file_close(f);
-        if (rv == APR_EOF)
-            rv = APR_SUCCESS;
-    }
-    if (rv != APR_SUCCESS)
-        return apr_psprintf(p, "cannot read %s: %s", path, apr_strerror(rv, ebuf, sizeof(ebuf)));
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
-        buf[--n] = '\0';
-    if (n == 0 || n >= AFB_SECRET_MAX)
-        return apr_psprintf(p, "%s is empty or too large", path);
-    *out = buf;
-    return NULL;
-}
 
 static const char *const *afb_claim_list(apr_pool_t *p, const char *csv)
 {
@@ -80,7 +56,7 @@ const char *afb_oidc_configure(afb_provider_t *prov, apr_pool_t *p, apr_pool_t *
         return "token_auth= must be client_secret_basic or client_secret_post";
     if (secret_file) {
         secret_file = ap_server_root_relative(ptemp, secret_file);
-        if ((err = afb_read_secret(p, secret_file, &rt->conf.client_secret)))
+        if ((err = afb_read_secret_file(p, secret_file, &rt->conf.client_secret, NULL)))
             return apr_psprintf(ptemp, "client_secret_file: %s", err);
     }
     /* Validate now, so configtest names a bad oidc line; no network call is made. */

@@ -333,7 +333,8 @@ int afb_issue_session(request_rec *r, const afb_flow_t *flow, const char *mfa)
     return afb_redirect(r, HTTP_SEE_OTHER, flow->return_to);
 }
 
-/* 1 when the person can use this MFA provider now. */
+/* 1 when the person can use this MFA provider now: not DOWN, and for the local TOTP store,
+ * a secret is enrolled for them (a remote service decides enrolment itself). */
 static int afb_mfa_usable(const afb_provider_t *prov, const char *user)
 {
     afb_store_gen_t *gen;
@@ -341,14 +342,14 @@ static int afb_mfa_usable(const afb_provider_t *prov, const char *user)
     if (afb_health_is_down(prov))
         return 0;
     if (prov->conf.type != AFB_PROV_TOTP)
-        return 0; /* remote MFA providers arrive with their own transport */
+        return prov->runtime != NULL;
     gen = afb_filestore_acquire(prov->store);
     enrolled = afb_totp_store_find(afb_store_gen_data(gen), user) != NULL;
     afb_filestore_release(prov->store, gen);
     return enrolled;
 }
 
-static int afb_mfa_none_left(request_rec *r, afb_flow_t *flow, int any_up)
+int afb_mfa_none_left(request_rec *r, afb_flow_t *flow, int any_up)
 {
     afb_event_t *ev;
     if (any_up || !flow->mfa_allow_none) {
@@ -380,25 +381,39 @@ static int afb_mfa_none_left(request_rec *r, afb_flow_t *flow, int any_up)
     return afb_issue_session(r, flow, "none");
 }
 
-int afb_after_first_factor(request_rec *r, afb_flow_t *flow)
+int afb_mfa_next(request_rec *r, afb_flow_t *flow, int from)
 {
-    int i, any_up = 0;
-    if (flow->n_mfa == 0)
-        return afb_issue_session(r, flow, "none");
-    for (i = 0; i < flow->n_mfa; i++) {
+    int i;
+    for (i = from; i < flow->n_mfa; i++) {
         afb_provider_t *prov = afb_provider_find(r->server, flow->mfa[i]);
-        if (!prov)
-            continue;
-        if (!afb_health_is_down(prov))
-            any_up = 1;
-        if (afb_mfa_usable(prov, flow->user))
+        if (prov && afb_mfa_usable(prov, flow->user))
             break;
     }
-    if (i == flow->n_mfa)
-        return afb_mfa_none_left(r, flow, any_up);
-    /* The chain from the chosen provider on: mfa[0] is the one asking for the code. */
+    if (i >= flow->n_mfa)
+        return 0;
     memmove(flow->mfa, flow->mfa + i, sizeof(flow->mfa[0]) * (size_t)(flow->n_mfa - i));
     flow->n_mfa -= i;
+    return 1;
+}
+
+/* Whether any MFA provider of the flow's chain is up (tells "not enrolled" from "outage"). */
+static int afb_mfa_any_up(request_rec *r, const afb_flow_t *flow)
+{
+    int i;
+    for (i = 0; i < flow->n_mfa; i++) {
+        afb_provider_t *prov = afb_provider_find(r->server, flow->mfa[i]);
+        if (prov && !afb_health_is_down(prov))
+            return 1;
+    }
+    return 0;
+}
+
+int afb_after_first_factor(request_rec *r, afb_flow_t *flow)
+{
+    if (flow->n_mfa == 0)
+        return afb_issue_session(r, flow, "none");
+    if (!afb_mfa_next(r, flow, 0))
+        return afb_mfa_none_left(r, flow, afb_mfa_any_up(r, flow));
     flow->stage = AFB_FLOW_MFA;
     flow->csrf = afb_random_token(r->pool, 24);
     flow->expires = apr_time_now() + apr_time_from_sec(AFB_FLOW_LIFETIME);

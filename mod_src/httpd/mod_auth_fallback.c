@@ -62,6 +62,8 @@ static void afb_child_init(apr_pool_t *pchild, server_rec *s)
             afb_filestore_child_init(prov->store, pchild);
         if (prov->conf.type == AFB_PROV_OIDC)
             afb_oidc_child_init(prov, pchild, http);
+        if (prov->conf.type == AFB_PROV_HTTP_MFA)
+            afb_mfa_child_init(prov, pchild, http);
     }
 }
 
