@@ -12,7 +12,7 @@ AFB_DEBS=(
   oathtool whois apache2-utils
   nodejs npm chromium
   freeradius freeradius-utils redis-server
-  wrk curl ca-certificates
+  wrk curl ca-certificates prometheus
 )
 
 afb_log() { printf '==> %s\n' "$*" >&2; }
@@ -32,7 +32,7 @@ afb_install_debs() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
   # Debian starts these services on install; the tests run their own instances.
-  for svc in apache2 redis-server freeradius; do
+  for svc in apache2 redis-server freeradius prometheus; do
     $sudo systemctl stop "$svc" >/dev/null 2>&1 || $sudo service "$svc" stop >/dev/null 2>&1 || true
   done
 }

@@ -24,7 +24,7 @@
 
 #define AFB_HEALTH_REC_MAGIC   0x41464252u /* "AFBR" */
 #define AFB_HEALTH_TABLE_MAGIC 0x41464254u /* "AFBT" */
-#define AFB_HEALTH_VERSION     1u          /* bump on any change of the layouts below */
+#define AFB_HEALTH_VERSION     2u          /* bump on any change of the layouts below */
 #define AFB_HEALTH_NAME_MAX    33          /* provider names are 1..32 characters */
 #define AFB_HEALTH_ERROR_MAX   160         /* last error text, truncated */
 #define AFB_HEALTH_REASON_MAX  200         /* transition reason text, truncated */
@@ -75,6 +75,9 @@ typedef struct {
     uint64_t auth_successes;
     uint64_t auth_failures;
     uint64_t fallbacks;               /* sign-ins routed past this path */
+    uint64_t mfa_bypasses;            /* sessions this path issued without a second factor
+                                       * because every MFA provider was down */
+    uint64_t throttled;               /* attempts on this path refused by throttling */
 } afb_health_rec_t;
 
 /* What a state change looked like, for the error log and the health.transition event. */
@@ -87,7 +90,9 @@ typedef struct {
 typedef enum {
     AFB_HEALTH_COUNT_SUCCESS = 0,
     AFB_HEALTH_COUNT_FAILURE,
-    AFB_HEALTH_COUNT_FALLBACK
+    AFB_HEALTH_COUNT_FALLBACK,
+    AFB_HEALTH_COUNT_BYPASS,
+    AFB_HEALTH_COUNT_THROTTLED
 } afb_health_counter_t;
 
 /* "UP", "DOWN", "UNKNOWN" / "auto", "up", "down" (never NULL). */

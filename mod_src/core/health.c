@@ -14,7 +14,7 @@
 #define FAST_REPROBE SEC
 
 /* The shared layout must not drift silently: a change here means AFB_HEALTH_VERSION++. */
-_Static_assert(sizeof(afb_health_rec_t) == 336, "health record layout changed: bump version");
+_Static_assert(sizeof(afb_health_rec_t) == 352, "health record layout changed: bump version");
 _Static_assert(sizeof(afb_health_table_t) == 32, "health table header changed: bump version");
 
 const char *afb_health_state_name(afb_health_state_t s)
@@ -315,6 +315,12 @@ void afb_health_count(afb_health_rec_t *rec, afb_health_counter_t which)
         break;
     case AFB_HEALTH_COUNT_FALLBACK:
         rec->fallbacks++;
+        break;
+    case AFB_HEALTH_COUNT_BYPASS:
+        rec->mfa_bypasses++;
+        break;
+    case AFB_HEALTH_COUNT_THROTTLED:
+        rec->throttled++;
         break;
     }
 }

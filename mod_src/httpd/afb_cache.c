@@ -45,11 +45,13 @@ int afb_cache_pre_config(apr_pool_t *pconf)
     return ap_mutex_register(pconf, AFB_MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0);
 }
 
+static server_rec *afb_cache_server;
+
 static apr_status_t afb_cache_destroy(void *data)
 {
     afb_server_conf_t *conf = data;
     if (conf->cache_inst)
-        conf->cache_prov->destroy(conf->cache_inst, NULL);
+        conf->cache_prov->destroy(conf->cache_inst, afb_cache_server);
     conf->cache_inst = NULL;
     return APR_SUCCESS;
 }
@@ -76,6 +78,7 @@ int afb_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
                      "AFB00006: AuthFallbackCache: cannot initialise %s", conf->cache_spec);
         return !OK;
     }
+    afb_cache_server = s;
     apr_pool_cleanup_register(pconf, conf, afb_cache_destroy, apr_pool_cleanup_null);
     return OK;
 }

@@ -11,6 +11,7 @@
 
 #include "afb_httpd.h"
 #include "authfb/log.h"
+#include "authfb/util.h"
 #include "afb_endpoints.h"
 
 APLOG_USE_MODULE(auth_fallback);
@@ -36,6 +37,9 @@ void *afb_create_server_conf(apr_pool_t *p, server_rec *s)
         c->cookie_name = AFB_DEFAULT_COOKIE;
         c->cookie_samesite = "Lax";
         c->cookie_secure = AFB_SECURE_AUTO;
+        c->throttle_user = 5;
+        c->throttle_client = 20;
+        c->throttle_window = apr_time_from_sec(300);
         afb_main = c;
     }
     return c;
@@ -278,6 +282,27 @@ const char *afb_read_secret_file(apr_pool_t *p, const char *path, const char **o
     return NULL;
 }
 
+static const char *afb_cmd_throttle(cmd_parms *cmd, void *dc, const char *word)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    const char *eq = strchr(word, '=');
+    long v = 0;
+    (void)dc;
+    if (err)
+        return err;
+    if (!eq || afb_parse_uint(eq + 1, 1000000, &v) != AFB_OK)
+        return afb_err(cmd, "'%s': expected user=N, client=N or window=SECONDS", word);
+    if (!strncmp(word, "user=", 5))
+        afb_main->throttle_user = (unsigned)v;
+    else if (!strncmp(word, "client=", 7))
+        afb_main->throttle_client = (unsigned)v;
+    else if (!strncmp(word, "window=", 7) && v > 0)
+        afb_main->throttle_window = apr_time_from_sec(v);
+    else
+        return afb_err(cmd, "'%s': expected user=N, client=N or window=SECONDS", word);
+    return NULL;
+}
+
 /* ---- AuthFallbackProvider ---- */
 
 static const char *afb_cmd_provider(cmd_parms *cmd, void *dc, const char *args)
@@ -441,6 +466,9 @@ const command_rec afb_cmds[] = {
                   "Operator override file: lines NAME auto|up|down"),
     AP_INIT_ITERATE("AuthFallbackCookie", afb_cmd_cookie, NULL, RSRC_CONF,
                     "name= domain= samesite=Lax|Strict|None secure=auto|on|off"),
+    AP_INIT_ITERATE("AuthFallbackThrottle", afb_cmd_throttle, NULL, RSRC_CONF,
+                    "user=N client=N window=SECONDS: failed attempts allowed per window "
+                    "(0 turns that limit off)"),
     AP_INIT_ITERATE("AuthFallbackChain", afb_cmd_chain, NULL, OR_AUTHCFG,
                     "First-factor providers in order of preference"),
     AP_INIT_ITERATE("AuthFallbackMFA", afb_cmd_mfa, NULL, OR_AUTHCFG,

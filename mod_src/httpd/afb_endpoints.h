@@ -25,6 +25,9 @@ void afb_health_passive(const afb_provider_t *prov, const char *reason);
 int afb_activate_standby(request_rec *r, afb_flow_t *standby);
 
 void afb_signin_child_init(apr_pool_t *pchild);
+/* Rate limit for high-rate events: how many occurrences the event to write now stands for,
+ * or 0 to stay quiet (one event per key every 10 s per process). */
+long afb_event_rate_take(const char *key);
 
 /* Health (afb_health.c). */
 int afb_health_pre_config(apr_pool_t *pconf);
@@ -32,6 +35,11 @@ int afb_health_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
 void afb_health_child_init(apr_pool_t *pchild, server_rec *s);
 void afb_health_counter(const afb_provider_t *prov, int which); /* afb_health_counter_t */
 afb_health_table_t *afb_health_table(void);
+void afb_health_lock(void);
+void afb_health_unlock(void);
+
+/* The auth-fallback-status handler (afb_status.c). */
+int afb_status_handler(request_rec *r);
 
 const char *afb_read_secret_file(apr_pool_t *p, const char *path, const char **out,
                                  apr_size_t *outlen);

@@ -60,17 +60,20 @@ static afb_health_rec_t *afb_rec(const afb_provider_t *prov)
     return &afb_table->recs[prov->health_idx];
 }
 
-static void afb_hlock(void)
+void afb_health_lock(void)
 {
     if (afb_hmutex)
         apr_global_mutex_lock(afb_hmutex);
 }
 
-static void afb_hunlock(void)
+void afb_health_unlock(void)
 {
     if (afb_hmutex)
         apr_global_mutex_unlock(afb_hmutex);
 }
+
+#define afb_hlock afb_health_lock
+#define afb_hunlock afb_health_unlock
 
 /* ---- the table in shared memory ---- */
 

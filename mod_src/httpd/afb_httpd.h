@@ -59,6 +59,9 @@ typedef struct {
     const char *cookie_domain;
     const char *cookie_samesite;
     afb_secure_t cookie_secure;
+    unsigned throttle_user;          /* AuthFallbackThrottle user= (failures per window) */
+    unsigned throttle_client;        /* client= */
+    apr_interval_time_t throttle_window;
 } afb_server_conf_t;
 
 typedef struct {

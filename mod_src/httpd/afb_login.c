@@ -18,8 +18,14 @@
 
 APLOG_USE_MODULE(auth_fallback);
 
-static const afb_throttle_policy_t afb_user_policy = {5, APR_USEC_PER_SEC * 300};
-static const afb_throttle_policy_t afb_client_policy = {20, APR_USEC_PER_SEC * 300};
+static afb_throttle_policy_t afb_policy(int per_user)
+{
+    afb_server_conf_t *conf = afb_main_conf();
+    afb_throttle_policy_t pol;
+    pol.max_failures = per_user ? conf->throttle_user : conf->throttle_client;
+    pol.window = conf->throttle_window;
+    return pol;
+}
 
 #define AFB_BAD_CREDENTIALS "The user name or password is incorrect."
 #define AFB_BAD_CODE "The code is incorrect or has already been used."
@@ -56,22 +62,29 @@ static int afb_throttled(request_rec *r, const afb_flow_t *flow, const char *use
     const char *ckey = apr_pstrcat(r->pool, "thr:c:", afb_client_ip(r), NULL);
     int ublocked = 0, cblocked = 0;
     long uwait = 0, cwait = 0;
+    afb_throttle_policy_t upol = afb_policy(1), cpol = afb_policy(0);
+    long count;
     afb_event_t *ev;
     apr_time_t now = apr_time_now();
-    if (!ukey || afb_throttle_check(c, r->pool, ukey, &afb_user_policy, now, &ublocked,
+    if (!ukey || afb_throttle_check(c, r->pool, ukey, &upol, now, &ublocked,
                                     &uwait) != AFB_OK)
         ublocked = 0; /* a cache outage does not lock everyone out; logged by the cache */
-    if (afb_throttle_check(c, r->pool, ckey, &afb_client_policy, now, &cblocked, &cwait) !=
+    if (afb_throttle_check(c, r->pool, ckey, &cpol, now, &cblocked, &cwait) !=
         AFB_OK)
         cblocked = 0;
     if (!ublocked && !cblocked)
         return 0;
-    ev = afb_event(r, "auth.throttled");
-    afb_event_str(ev, "user", user);
-    afb_event_str(ev, "path", flow->path);
-    afb_event_str(ev, "scope", ublocked ? "user" : "client");
-    afb_event_str(ev, "client", afb_client_ip(r));
-    afb_event_emit(ev);
+    afb_health_counter(afb_provider_find(r->server, flow->path), AFB_HEALTH_COUNT_THROTTLED);
+    count = afb_event_rate_take(apr_pstrcat(r->pool, "throttled|", ublocked ? ukey : ckey, NULL));
+    if (count) {
+        ev = afb_event(r, "auth.throttled");
+        afb_event_str(ev, "user", user);
+        afb_event_str(ev, "path", flow->path);
+        afb_event_str(ev, "scope", ublocked ? "user" : "client");
+        afb_event_str(ev, "client", afb_client_ip(r));
+        afb_event_int(ev, "count", count);
+        afb_event_emit(ev);
+    }
     apr_table_setn(r->err_headers_out, "Retry-After",
                    apr_ltoa(r->pool, uwait > cwait ? uwait : cwait));
     *status = afb_page(r, HTTP_TOO_MANY_REQUESTS, "Too many attempts",
@@ -84,11 +97,12 @@ static void afb_count_failure(request_rec *r, const char *user)
 {
     afb_cache_t *c = afb_cache_for(r);
     const char *ukey = afb_user_key(r, "thr:u:", user);
+    afb_throttle_policy_t upol = afb_policy(1), cpol = afb_policy(0);
     apr_time_t now = apr_time_now();
     if (ukey)
-        (void)!afb_throttle_fail(c, r->pool, ukey, &afb_user_policy, now);
+        (void)!afb_throttle_fail(c, r->pool, ukey, &upol, now);
     (void)!afb_throttle_fail(c, r->pool, apr_pstrcat(r->pool, "thr:c:", afb_client_ip(r), NULL),
-                             &afb_client_policy, now);
+                             &cpol, now);
 }
 
 /* Load the flow for a form; on failure *status holds the page to send. */

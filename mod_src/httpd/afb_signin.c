@@ -121,8 +121,9 @@ static int afb_not_browser(request_rec *r)
     return HTTP_UNAUTHORIZED;
 }
 
-/* route.fallback is emitted at most once per AFB_ROUTE_EVENT_EVERY per location and process,
- * with the number of fallbacks it stands for, so a login storm cannot flood the event log. */
+/* High-rate events (route.fallback, auth.throttled) are emitted at most once per
+ * AFB_ROUTE_EVENT_EVERY per key and process, with the number of occurrences they stand for,
+ * so a login storm cannot flood the event log. */
 #define AFB_ROUTE_EVENT_EVERY apr_time_from_sec(10)
 
 typedef struct {
@@ -142,7 +143,7 @@ void afb_signin_child_init(apr_pool_t *pchild)
 }
 
 /* How many fallbacks the event to emit now stands for; 0 = stay quiet for now. */
-static long afb_rate_take(const char *key)
+long afb_event_rate_take(const char *key)
 {
     afb_rate_t *rt;
     apr_time_t now = apr_time_now();
@@ -186,7 +187,7 @@ static void afb_route_event(request_rec *r, afb_dir_conf_t *dc, int chosen)
     }
     chosen_name = APR_ARRAY_IDX(dc->chain, chosen, afb_provider_t *)->conf.name;
     skipped_names = apr_array_pstrcat(r->pool, skipped, ',');
-    count = afb_rate_take(apr_pstrcat(r->pool, dc->location, "|", skipped_names, NULL));
+    count = afb_event_rate_take(apr_pstrcat(r->pool, dc->location, "|", skipped_names, NULL));
     if (!count)
         return;
     ev = afb_event(r, "route.fallback");
@@ -366,6 +367,7 @@ int afb_mfa_none_left(request_rec *r, afb_flow_t *flow, int any_up)
                             "Please contact your helpdesk.</p>");
         return afb_unavailable_page(r, flow->location);
     }
+    afb_health_counter(afb_provider_find(r->server, flow->path), AFB_HEALTH_COUNT_BYPASS);
     ev = afb_event(r, "mfa.bypassed");
     afb_event_str(ev, "user", flow->user);
     afb_event_str(ev, "path", flow->path);

@@ -74,6 +74,7 @@ static void afb_register_hooks(apr_pool_t *p)
     ap_hook_post_config(afb_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(afb_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_quick_handler(afb_quick_handler, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_handler(afb_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_authn(afb_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_fixups(afb_fixups, NULL, NULL, APR_HOOK_FIRST);

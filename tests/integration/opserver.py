@@ -76,4 +76,4 @@ class OpenIDProvider:
     def provider_line(self, name="op", extra=""):
         return (f"AuthFallbackProvider {name} oidc {self.discovery} client_id={self.client_id} "
                 f"client_secret_file={self.secret_file} user_claim=preferred_username "
-                f"\"scope=openid profile email\" timeout=2 {extra}\n")
+                f"\"scope=openid profile email\" {extra if 'timeout=' in extra else 'timeout=2 ' + extra}\n")

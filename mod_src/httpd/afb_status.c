@@ -1,0 +1,327 @@
+/* The `auth-fallback-status` handler: the health of every provider and the sign-in counters,
+ * as HTML for people, ?format=json, and ?format=prometheus (text exposition format, metric
+ * prefix auth_fallback_). Everything comes from the shared health table, so every child
+ * answers with the same totals, and they survive graceful restarts. */
+#include <apr_strings.h>
+#include <http_core.h>
+#include <http_protocol.h>
+#include <jansson.h>
+
+#include "afb_httpd.h"
+#include "afb_endpoints.h"
+#include "authfb/event.h"
+#include "authfb/health.h"
+#include "authfb/util.h"
+
+APLOG_USE_MODULE(auth_fallback);
+
+#define AFB_STATUS_HANDLER "auth-fallback-status"
+
+typedef struct {
+    const afb_provider_t *prov;
+    afb_health_rec_t rec;     /* a copy, taken under the lock */
+} afb_row_t;
+
+typedef struct {
+    apr_array_header_t *rows; /* afb_row_t */
+    apr_time_t heartbeat;
+    uint64_t generation;
+    apr_time_t now;
+} afb_snapshot_t;
+
+static afb_snapshot_t *afb_snapshot(request_rec *r)
+{
+    afb_server_conf_t *conf = afb_main_conf();
+    afb_health_table_t *t = afb_health_table();
+    afb_snapshot_t *snap = apr_pcalloc(r->pool, sizeof(*snap));
+    int i;
+    snap->rows = apr_array_make(r->pool, conf->all->nelts, sizeof(afb_row_t));
+    snap->now = apr_time_now();
+    afb_health_lock();
+    for (i = 0; i < conf->all->nelts; i++) {
+        afb_provider_t *prov = APR_ARRAY_IDX(conf->all, i, afb_provider_t *);
+        afb_row_t *row = apr_array_push(snap->rows);
+        row->prov = prov;
+        if (t && prov->health_idx >= 0 && (unsigned)prov->health_idx < t->nrecs)
+            row->rec = t->recs[prov->health_idx];
+        else
+            memset(&row->rec, 0, sizeof(row->rec));
+    }
+    if (t) {
+        snap->heartbeat = t->heartbeat;
+        snap->generation = t->generation;
+    }
+    afb_health_unlock();
+    return snap;
+}
+
+static double afb_secs(apr_interval_time_t t)
+{
+    return (double)t / (double)APR_USEC_PER_SEC;
+}
+
+static const char *afb_when(apr_pool_t *p, apr_time_t t)
+{
+    return t ? afb_rfc3339(p, t) : NULL;
+}
+
+/* ---- JSON ---- */
+
+static json_t *afb_row_json(apr_pool_t *p, const afb_row_t *row)
+{
+    const afb_health_rec_t *h = &row->rec;
+    json_t *o = json_object();
+    json_object_set_new(o, "name", json_string(row->prov->conf.name));
+    json_object_set_new(o, "type", json_string(afb_provider_type_name(row->prov->conf.type)));
+    json_object_set_new(o, "state", json_string(afb_health_state_name(
+                                        afb_health_effective_state(h))));
+    json_object_set_new(o, "probed_state", json_string(afb_health_state_name(h->state)));
+    json_object_set_new(o, "override", json_string(afb_health_override_name(h->override)));
+    json_object_set_new(o, "available", json_boolean(afb_health_available(h)));
+    json_object_set_new(o, "last_probe", afb_when(p, h->last_probe)
+                        ? json_string(afb_when(p, h->last_probe)) : json_null());
+    json_object_set_new(o, "last_transition", afb_when(p, h->last_transition)
+                        ? json_string(afb_when(p, h->last_transition)) : json_null());
+    json_object_set_new(o, "last_error", h->last_error[0] ? json_string(h->last_error)
+                                                          : json_null());
+    json_object_set_new(o, "consecutive_passes", json_integer(h->passes));
+    json_object_set_new(o, "consecutive_failures", json_integer(h->fails));
+    json_object_set_new(o, "transitions", json_integer((json_int_t)h->transitions));
+    json_object_set_new(o, "probes", json_integer((json_int_t)h->probes));
+    json_object_set_new(o, "probe_latency_seconds", json_real(afb_secs(h->last_latency)));
+    json_object_set_new(o, "passive_events", json_integer((json_int_t)h->passive_events));
+    json_object_set_new(o, "signins_success", json_integer((json_int_t)h->auth_successes));
+    json_object_set_new(o, "signins_failure", json_integer((json_int_t)h->auth_failures));
+    json_object_set_new(o, "fallbacks", json_integer((json_int_t)h->fallbacks));
+    json_object_set_new(o, "mfa_bypasses", json_integer((json_int_t)h->mfa_bypasses));
+    json_object_set_new(o, "throttled", json_integer((json_int_t)h->throttled));
+    return o;
+}
+
+static int afb_status_json(request_rec *r, const afb_snapshot_t *snap)
+{
+    json_t *root = json_object(), *arr = json_array();
+    char *text;
+    int i;
+    json_object_set_new(root, "time", json_string(afb_rfc3339(r->pool, snap->now)));
+    json_object_set_new(root, "checker_heartbeat", snap->heartbeat
+                        ? json_string(afb_rfc3339(r->pool, snap->heartbeat)) : json_null());
+    json_object_set_new(root, "checker_stale", json_boolean(
+                            !snap->heartbeat || snap->now - snap->heartbeat > apr_time_from_sec(10)));
+    json_object_set_new(root, "generation", json_integer((json_int_t)snap->generation));
+    for (i = 0; i < snap->rows->nelts; i++)
+        json_array_append_new(arr, afb_row_json(r->pool, &APR_ARRAY_IDX(snap->rows, i, afb_row_t)));
+    json_object_set_new(root, "providers", arr);
+    text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(root);
+    if (!text)
+        return HTTP_SERVICE_UNAVAILABLE;
+    ap_set_content_type(r, "application/json");
+    ap_rputs(text, r);
+    ap_rputs("\n", r);
+    free(text);
+    return OK;
+}
+
+/* ---- Prometheus text exposition ---- */
+
+static void afb_metric_head(request_rec *r, const char *name, const char *type, const char *help)
+{
+    ap_rprintf(r, "# HELP auth_fallback_%s %s\n# TYPE auth_fallback_%s %s\n", name, help, name,
+               type);
+}
+
+typedef enum { AFB_M_AVAILABLE, AFB_M_PROBES, AFB_M_TRANSITIONS, AFB_M_LATENCY,
+               AFB_M_FAILS, AFB_M_LASTPROBE, AFB_M_FALLBACKS, AFB_M_BYPASS,
+               AFB_M_THROTTLED } afb_metric_t;
+
+static void afb_metric_rows(request_rec *r, const afb_snapshot_t *snap, const char *name,
+                            afb_metric_t which)
+{
+    int i;
+    for (i = 0; i < snap->rows->nelts; i++) {
+        const afb_row_t *row = &APR_ARRAY_IDX(snap->rows, i, afb_row_t);
+        const afb_health_rec_t *h = &row->rec;
+        const char *label = row->prov->conf.name;
+        int path = afb_provider_is_first_factor(row->prov->conf.type);
+        switch (which) {
+        case AFB_M_AVAILABLE:
+            ap_rprintf(r, "auth_fallback_%s{provider=\"%s\"} %d\n", name, label,
+                       afb_health_available(h));
+            break;
+        case AFB_M_PROBES:
+            ap_rprintf(r, "auth_fallback_%s{provider=\"%s\"} %" APR_UINT64_T_FMT "\n", name,
+                       label, h->probes);
+            break;
+        case AFB_M_TRANSITIONS:
+            ap_rprintf(r, "auth_fallback_%s{provider=\"%s\"} %" APR_UINT64_T_FMT "\n", name,
+                       label, h->transitions);
+            break;
+        case AFB_M_LATENCY:
+            ap_rprintf(r, "auth_fallback_%s{provider=\"%s\"} %.6f\n", name, label,
+                       afb_secs(h->last_latency));
+            break;
+        case AFB_M_FAILS:
+            ap_rprintf(r, "auth_fallback_%s{provider=\"%s\"} %u\n", name, label, h->fails);
+            break;
+        case AFB_M_LASTPROBE:
+            ap_rprintf(r, "auth_fallback_%s{provider=\"%s\"} %.3f\n", name, label,
+                       afb_secs(h->last_probe));
+            break;
+        case AFB_M_FALLBACKS:
+            if (path)
+                ap_rprintf(r, "auth_fallback_%s{path=\"%s\"} %" APR_UINT64_T_FMT "\n", name,
+                           label, h->fallbacks);
+            break;
+        case AFB_M_BYPASS:
+            if (path)
+                ap_rprintf(r, "auth_fallback_%s{path=\"%s\"} %" APR_UINT64_T_FMT "\n", name,
+                           label, h->mfa_bypasses);
+            break;
+        case AFB_M_THROTTLED:
+            if (path)
+                ap_rprintf(r, "auth_fallback_%s{path=\"%s\"} %" APR_UINT64_T_FMT "\n", name,
+                           label, h->throttled);
+            break;
+        }
+    }
+}
+
+static void afb_prom_states(request_rec *r, const afb_snapshot_t *snap)
+{
+    static const afb_health_state_t states[] = {AFB_HEALTH_UNKNOWN, AFB_HEALTH_UP,
+                                                AFB_HEALTH_DOWN};
+    static const afb_override_t ovs[] = {AFB_OVERRIDE_AUTO, AFB_OVERRIDE_UP, AFB_OVERRIDE_DOWN};
+    int i, k;
+    afb_metric_head(r, "provider_state", "gauge",
+                    "Effective provider state (override applied): 1 for the current state.");
+    for (i = 0; i < snap->rows->nelts; i++) {
+        const afb_row_t *row = &APR_ARRAY_IDX(snap->rows, i, afb_row_t);
+        for (k = 0; k < 3; k++)
+            ap_rprintf(r, "auth_fallback_provider_state{provider=\"%s\",type=\"%s\",state=\"%s\"} "
+                       "%d\n", row->prov->conf.name, afb_provider_type_name(row->prov->conf.type),
+                       afb_health_state_name(states[k]),
+                       afb_health_effective_state(&row->rec) == states[k]);
+    }
+    afb_metric_head(r, "provider_override", "gauge",
+                    "Operator override (AuthFallbackOverrideFile): 1 for the current value.");
+    for (i = 0; i < snap->rows->nelts; i++) {
+        const afb_row_t *row = &APR_ARRAY_IDX(snap->rows, i, afb_row_t);
+        for (k = 0; k < 3; k++)
+            ap_rprintf(r, "auth_fallback_provider_override{provider=\"%s\",override=\"%s\"} %d\n",
+                       row->prov->conf.name, afb_health_override_name(ovs[k]),
+                       row->rec.override == (int32_t)ovs[k]);
+    }
+}
+
+static void afb_prom_signins(request_rec *r, const afb_snapshot_t *snap)
+{
+    int i;
+    afb_metric_head(r, "signins_total", "counter",
+                    "Sign-ins completed or refused, by first-factor path and result.");
+    for (i = 0; i < snap->rows->nelts; i++) {
+        const afb_row_t *row = &APR_ARRAY_IDX(snap->rows, i, afb_row_t);
+        if (!afb_provider_is_first_factor(row->prov->conf.type))
+            continue;
+        ap_rprintf(r, "auth_fallback_signins_total{path=\"%s\",result=\"success\"} %"
+                   APR_UINT64_T_FMT "\n", row->prov->conf.name, row->rec.auth_successes);
+        ap_rprintf(r, "auth_fallback_signins_total{path=\"%s\",result=\"failure\"} %"
+                   APR_UINT64_T_FMT "\n", row->prov->conf.name, row->rec.auth_failures);
+    }
+}
+
+static int afb_status_prometheus(request_rec *r, const afb_snapshot_t *snap)
+{
+    ap_set_content_type(r, "text/plain; version=0.0.4; charset=utf-8");
+    afb_prom_states(r, snap);
+    afb_metric_head(r, "provider_available", "gauge",
+                    "1 when new sign-ins may use the provider (not DOWN).");
+    afb_metric_rows(r, snap, "provider_available", AFB_M_AVAILABLE);
+    afb_metric_head(r, "probes_total", "counter", "Health probes completed.");
+    afb_metric_rows(r, snap, "probes_total", AFB_M_PROBES);
+    afb_metric_head(r, "transitions_total", "counter", "Health state changes.");
+    afb_metric_rows(r, snap, "transitions_total", AFB_M_TRANSITIONS);
+    afb_metric_head(r, "probe_latency_seconds", "gauge", "Duration of the last probe.");
+    afb_metric_rows(r, snap, "probe_latency_seconds", AFB_M_LATENCY);
+    afb_metric_head(r, "probe_consecutive_failures", "gauge", "Failed probes in a row.");
+    afb_metric_rows(r, snap, "probe_consecutive_failures", AFB_M_FAILS);
+    afb_metric_head(r, "last_probe_timestamp_seconds", "gauge",
+                    "Unix time of the last probe result (0: never).");
+    afb_metric_rows(r, snap, "last_probe_timestamp_seconds", AFB_M_LASTPROBE);
+    afb_prom_signins(r, snap);
+    afb_metric_head(r, "fallbacks_total", "counter",
+                    "New sign-ins routed past this path because it was down.");
+    afb_metric_rows(r, snap, "fallbacks_total", AFB_M_FALLBACKS);
+    afb_metric_head(r, "mfa_bypasses_total", "counter",
+                    "Sessions issued without a second factor (AuthFallbackMFAUnavailable allow).");
+    afb_metric_rows(r, snap, "mfa_bypasses_total", AFB_M_BYPASS);
+    afb_metric_head(r, "throttled_total", "counter", "Attempts refused by throttling.");
+    afb_metric_rows(r, snap, "throttled_total", AFB_M_THROTTLED);
+    afb_metric_head(r, "checker_heartbeat_age_seconds", "gauge",
+                    "Seconds since the health checker last ran (-1: never).");
+    ap_rprintf(r, "auth_fallback_checker_heartbeat_age_seconds %.3f\n",
+               snap->heartbeat ? afb_secs(snap->now - snap->heartbeat) : -1.0);
+    return OK;
+}
+
+/* ---- HTML ---- */
+
+static int afb_status_html(request_rec *r, const afb_snapshot_t *snap)
+{
+    int i;
+    ap_set_content_type(r, "text/html; charset=utf-8");
+    ap_rputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+             "<title>mod_auth_fallback status</title><style>body{font-family:system-ui,"
+             "sans-serif}td,th{padding:.3rem .6rem;border-bottom:1px solid #ddd;text-align:left}"
+             ".UP{color:#070}.DOWN{color:#b00020;font-weight:bold}.UNKNOWN{color:#777}</style>"
+             "</head><body><h1>mod_auth_fallback status</h1>\n", r);
+    ap_rprintf(r, "<p>Checker: %s</p>\n", !snap->heartbeat ? "has not run yet"
+               : snap->now - snap->heartbeat > apr_time_from_sec(10) ? "<strong>STALE</strong>"
+               : "running");
+    ap_rputs("<table><tr><th>Provider</th><th>Type</th><th>State</th><th>Override</th>"
+             "<th>Last probe</th><th>Last error</th><th>Passes/Failures</th>"
+             "<th>Transitions</th><th>Sign-ins ok/failed</th><th>Fallbacks</th></tr>\n", r);
+    for (i = 0; i < snap->rows->nelts; i++) {
+        const afb_row_t *row = &APR_ARRAY_IDX(snap->rows, i, afb_row_t);
+        const afb_health_rec_t *h = &row->rec;
+        const char *state = afb_health_state_name(afb_health_effective_state(h));
+        const char *when = afb_when(r->pool, h->last_probe);
+        ap_rprintf(r, "<tr><td>%s</td><td>%s</td><td class=\"%s\">%s</td><td>%s</td><td>%s</td>"
+                   "<td>%s</td><td>%u/%u</td><td>%" APR_UINT64_T_FMT "</td><td>%"
+                   APR_UINT64_T_FMT "/%" APR_UINT64_T_FMT "</td><td>%" APR_UINT64_T_FMT
+                   "</td></tr>\n",
+                   afb_html_escape(r->pool, row->prov->conf.name),
+                   afb_provider_type_name(row->prov->conf.type), state, state,
+                   afb_health_override_name(h->override), when ? when : "never",
+                   afb_html_escape(r->pool, h->last_error), h->passes, h->fails, h->transitions,
+                   h->auth_successes, h->auth_failures, h->fallbacks);
+    }
+    ap_rputs("</table></body></html>\n", r);
+    return OK;
+}
+
+int afb_status_handler(request_rec *r)
+{
+    apr_table_t *q = NULL;
+    const char *format = NULL;
+    afb_snapshot_t *snap;
+    if (!r->handler || strcmp(r->handler, AFB_STATUS_HANDLER))
+        return DECLINED;
+    if (r->method_number != M_GET)
+        return HTTP_METHOD_NOT_ALLOWED;
+    if (!afb_main_conf() || !afb_main_conf()->all)
+        return HTTP_NOT_FOUND;
+    if (r->args && afb_form_parse(r->pool, r->args, strlen(r->args), 8, &q) == AFB_OK)
+        format = apr_table_get(q, "format");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    snap = afb_snapshot(r);
+    if (r->header_only)
+        return OK;
+    if (format && !strcmp(format, "json"))
+        return afb_status_json(r, snap);
+    if (format && !strcmp(format, "prometheus"))
+        return afb_status_prometheus(r, snap);
+    if (format && strcmp(format, "html"))
+        return HTTP_BAD_REQUEST;
+    return afb_status_html(r, snap);
+}
