@@ -10,7 +10,7 @@ AFB_DEBS=(
   libssl-dev libcurl4-openssl-dev libjansson-dev libcrypt-dev libcmocka-dev
   python3 python3-pytest python3-requests
   oathtool whois apache2-utils
-  nodejs npm chromium
+  chromium
   freeradius freeradius-utils redis-server
   wrk curl ca-certificates prometheus
 )
@@ -19,8 +19,12 @@ afb_log() { printf '==> %s\n' "$*" >&2; }
 
 # Install whatever of AFB_DEBS is missing (needs root or sudo).
 afb_install_debs() {
-  local missing=() pkg
-  for pkg in "${AFB_DEBS[@]}"; do
+  local missing=() pkg debs=("${AFB_DEBS[@]}")
+  # Node.js: Debian's, unless the machine already has one (e.g. from NodeSource, whose
+  # nodejs package conflicts with Debian's npm).
+  command -v node >/dev/null 2>&1 || debs+=(nodejs)
+  command -v npm >/dev/null 2>&1 || debs+=(npm)
+  for pkg in "${debs[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
       || missing+=("$pkg")
   done
