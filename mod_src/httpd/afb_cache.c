@@ -104,6 +104,8 @@ static afb_status_t afb_cache_get(afb_cache_t *c, const char *key, unsigned char
     unsigned int n = (unsigned int)*len;
     int lock = !rc->locked && afb_cache_needs_lock(conf);
     apr_status_t rv;
+    if (!p)
+        p = rc->r->pool; /* providers such as redis allocate from it */
     if (lock && apr_global_mutex_lock(afb_cache_mutex) != APR_SUCCESS)
         return AFB_EIO;
     rv = conf->cache_prov->retrieve(conf->cache_inst, rc->r->server, (const unsigned char *)key,
@@ -128,6 +130,8 @@ static afb_status_t afb_cache_set(afb_cache_t *c, const char *key, const unsigne
     afb_server_conf_t *conf = afb_main_conf();
     int lock = !rc->locked && afb_cache_needs_lock(conf);
     apr_status_t rv;
+    if (!p)
+        p = rc->r->pool;
     if (lock && apr_global_mutex_lock(afb_cache_mutex) != APR_SUCCESS)
         return AFB_EIO;
     rv = conf->cache_prov->store(conf->cache_inst, rc->r->server, (const unsigned char *)key,

@@ -21,6 +21,10 @@ def make_httpd():
     yield make
     for h in started:
         h.stop()
+    for h in started:  # a child that crashed is a failure even if every answer looked right
+        crashes = [line for line in h.error_log().splitlines()
+                   if "AH00052" in line or "Segmentation fault" in line]
+        assert not crashes, crashes
 
 
 @pytest.fixture
