@@ -12,6 +12,7 @@
 #include "afb_endpoints.h"
 #include "authfb/event.h"
 #include "authfb/log.h"
+#include "authfb/route.h"
 #include "authfb/totp.h"
 #include "authfb/util.h"
 
@@ -201,15 +202,14 @@ static void afb_route_event(request_rec *r, afb_dir_conf_t *dc, int chosen)
 /* Index of the first path of the chain, from `from` on, that can take a new sign-in, or -1. */
 static int afb_route(afb_dir_conf_t *dc, int from)
 {
+    int available[AFB_FLOW_MAX_MFA];
     int i;
-    for (i = from; i < dc->chain->nelts; i++) {
+    for (i = 0; i < dc->chain->nelts && i < AFB_FLOW_MAX_MFA; i++) {
         afb_provider_t *prov = APR_ARRAY_IDX(dc->chain, i, afb_provider_t *);
-        if (prov->conf.type == AFB_PROV_OIDC && !prov->runtime)
-            continue;
-        if (!afb_health_is_down(prov))
-            return i;
+        available[i] = prov->runtime || prov->conf.type != AFB_PROV_OIDC
+                       ? !afb_health_is_down(prov) : 0;
     }
-    return -1;
+    return afb_route_first(available, i, from);
 }
 
 static void afb_flow_init(request_rec *r, afb_dir_conf_t *dc, int chosen, afb_flow_t *flow)

@@ -15,6 +15,7 @@ Numbers are measured, not asserted.
 """
 import argparse
 import base64
+import os
 import re
 import shutil
 import signal
@@ -27,7 +28,7 @@ import benchdoc  # also puts tests/integration on sys.path
 
 import requests  # noqa: E402
 
-from afbtest import PASSWORDS, Httpd, set_cookie_header, write_file  # noqa: E402
+from afbtest import MODDIR, PASSWORDS, Httpd, write_file  # noqa: E402
 
 WRK = "/usr/bin/wrk"
 THREADS, CONNECTIONS = 2, 16
@@ -69,7 +70,6 @@ CASES = [
 
 
 def start_httpd():
-    from afbtest import MODDIR
     h = Httpd(CONF.format(moddir=MODDIR))
     try:
         subprocess.run(["htpasswd", "-B", "-b", "-c", h.path("data/basic.htpasswd"), USER,
@@ -108,7 +108,7 @@ def wrk(url, header, duration):
             "errors": errs.group(1).strip() if errs else "", "latency": lat.group(1) if lat else "?"}
 
 
-def render(runs, alternations, duration, cost, anomalies, m):
+def render(runs, alternations, duration, cost, size, anomalies, m):
     med = {k: statistics.median(r["rps"] for r in runs[k]) for k in runs}
     ratio_ab = [a["rps"] / b["rps"] for a, b in zip(runs["A"], runs["B"])]
     ratio_ac = [a["rps"] / c["rps"] for a, c in zip(runs["A"], runs["C"])]
@@ -117,7 +117,7 @@ def render(runs, alternations, duration, cost, anomalies, m):
            f"- Load: `wrk -t{THREADS} -c{CONNECTIONS} -d{duration}s --timeout 10s`, "
            f"{alternations} alternations of the three cases (order rotated each time), wrk and "
            "httpd (mpm_event, 2 x 10 threads to start) on the same cores",
-           f"- File: the same {{n}}-byte static file in every case; bcrypt htpasswd written by "
+           f"- File: the same {size}-byte static file in every case; bcrypt htpasswd written by "
            f"`htpasswd -B` (prefix `{cost}`, i.e. its default cost)",
            "- A's cookie comes from one real sign-in (password + TOTP) and is replayed "
            "unchanged; the module was checked not to re-issue it on these requests", "",
@@ -164,7 +164,7 @@ def run(alternations, duration):
                 raise RuntimeError(f"case {key}: {path} answered {status}, not 200")
             if reissued:
                 anomalies.append(f"case {key}: the response sets a cookie (re-issued session)")
-        size = len(open(h.path("htdocs/app/index.html"), "rb").read())
+        size = os.path.getsize(h.path("htdocs/app/index.html"))
         order = [k for k, _p, _w in CASES]
         paths = {k: p for k, p, _w in CASES}
         for i in range(alternations):
@@ -199,8 +199,7 @@ def main():
     m = benchdoc.machine()
     started = time.monotonic()
     runs, cost, size, anomalies = run(args.alternations, args.duration)
-    text = render(runs, args.alternations, args.duration, cost, anomalies, m)
-    text = text.replace("{n}", str(size))
+    text = render(runs, args.alternations, args.duration, cost, size, anomalies, m)
     print(text)
     print(f"(run took {time.monotonic() - started:.0f} s)")
     if not args.no_doc:

@@ -193,9 +193,12 @@ class Httpd:
 
     def start(self, timeout=15):
         self.write_conf()
+        env = dict(os.environ)
+        if os.environ.get("AFB_HTTPD_PRELOAD"):  # e.g. libasan for a sanitizer build
+            env["LD_PRELOAD"] = os.environ["AFB_HTTPD_PRELOAD"]
         self.proc = subprocess.Popen(
             [APACHE, "-d", self.root, "-f", self.path("httpd.conf"), "-DFOREGROUND"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:

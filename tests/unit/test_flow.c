@@ -349,6 +349,9 @@ static void test_handwritten_record(void **state)
     assert_int_equal(out.mfa_allow_none, 1);
     assert_string_equal(out.mfa[1], "m1");
     assert_int_equal(out.fallback_lifetime, 1800);
+    rec_build(&r, AFB_FLOW_STANDBY, 0x01, 0, "/payroll/", NULL); /* the held next path */
+    assert_int_equal(rec_open(&r, &out), AFB_OK);
+    assert_int_equal(out.stage, AFB_FLOW_STANDBY);
 }
 
 static void test_forged_records_rejected(void **state)
@@ -358,7 +361,7 @@ static void test_forged_records_rejected(void **state)
     size_t full, i;
 
     (void)state;
-    rec_build(&r, 3, 0, 1, "/x", "bob");                    /* unknown stage */
+    rec_build(&r, 4, 0, 1, "/x", "bob");                    /* unknown stage */
     assert_int_equal(rec_open(&r, &out), AFB_EINVAL);
     rec_build(&r, 0, 0, 1, "/x", "bob");
     assert_int_equal(rec_open(&r, &out), AFB_EINVAL);
