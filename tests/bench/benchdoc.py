@@ -39,12 +39,14 @@ def machine():
         "kernel": platform.release(),
         "httpd": httpd,
         "commit": _out(["git", "-C", SOURCE_DIR, "rev-parse", "--short", "HEAD"]),
+        "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
 
 
 def machine_lines(m):
     return (f"- Date: {m['date']} (commit {m['commit']})\n"
-            f"- Machine: {m['nproc']} cores (`nproc`), kernel {m['kernel']}, httpd {m['httpd']}\n")
+            f"- Machine: {m['nproc']} cores (`nproc`), kernel {m['kernel']}, httpd {m['httpd']}; "
+            f"load average at the start {m['load']}\n")
 
 
 def write_section(key, text, path=DOC):

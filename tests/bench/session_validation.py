@@ -39,6 +39,7 @@ CONF = """
 LoadModule auth_basic_module {moddir}/mod_auth_basic.so
 LoadModule authn_file_module {moddir}/mod_authn_file.so
 LogLevel warn
+MaxKeepAliveRequests 0
 AuthFallbackCryptoKey {{key}}
 AuthFallbackProvider phs password {{root}}/data/phs.passwd
 AuthFallbackProvider totp totp {{root}}/data/totp.secrets
@@ -116,7 +117,8 @@ def render(runs, alternations, duration, cost, size, anomalies, m):
            benchdoc.machine_lines(m).rstrip(),
            f"- Load: `wrk -t{THREADS} -c{CONNECTIONS} -d{duration}s --timeout 10s`, "
            f"{alternations} alternations of the three cases (order rotated each time), wrk and "
-           "httpd (mpm_event, 2 x 10 threads to start) on the same cores",
+           "httpd (mpm_event, 2 x 10 threads to start, `MaxKeepAliveRequests 0` so wrk's "
+           "connections stay open) on the same cores",
            f"- File: the same {size}-byte static file in every case; bcrypt htpasswd written by "
            f"`htpasswd -B` (prefix `{cost}`, i.e. its default cost)",
            "- A's cookie comes from one real sign-in (password + TOTP) and is replayed "
@@ -133,7 +135,7 @@ def render(runs, alternations, duration, cost, size, anomalies, m):
             f"| A/C (module vs Basic + bcrypt) | {', '.join(f'{x:.2f}' for x in ratio_ac)} | "
             f"{statistics.median(ratio_ac):.2f} |", ""]
     out.append("A request with a valid session costs the module a cookie decryption "
-               "(AEAD with the server key) and a few checks, with no password hash, so it "
+               "(AES-256-GCM with the server key) and a few checks, with no password hash, so it "
                "stays close to unauthenticated static serving (A/B); Basic authentication "
                "verifies the bcrypt hash on every request, which is what makes C slow (A/C). "
                "With wrk on the same two cores, the absolute numbers vary from run to run; "
