@@ -333,8 +333,15 @@ afb_status_t afb_oidc_token_response(apr_pool_t *p, const afb_http_response_t *r
 
     *id_token = NULL;
     if (resp->status >= 400 && resp->status < 500) {
-        *reason = apr_pstrcat(p, "token endpoint refused the code: ", op_error_code(p, resp),
-                              NULL);
+        const char *code = op_error_code(p, resp);
+        /* The client's own credentials refused (an expired or wrong client secret): a
+         * configuration failure of this relying party, never the person's fault. */
+        if (!strcmp(code, "invalid_client") || !strcmp(code, "unauthorized_client")) {
+            *reason = apr_pstrcat(p, "token endpoint refused this client (", code,
+                                  "): check client_id and client_secret_file", NULL);
+            return AFB_EIO;
+        }
+        *reason = apr_pstrcat(p, "token endpoint refused the code: ", code, NULL);
         return AFB_EINVAL;
     }
     if (resp->status < 200 || resp->status > 299) {

@@ -62,7 +62,11 @@ int afb_mfa_none_left(request_rec *r, afb_flow_t *flow, int any_up);
 const char *afb_oidc_configure(afb_provider_t *prov, apr_pool_t *p, apr_pool_t *ptemp);
 void afb_oidc_child_init(afb_provider_t *prov, apr_pool_t *pchild, afb_http_t *http);
 afb_status_t afb_oidc_health_probe(afb_provider_t *prov, apr_pool_t *p, const char **reason);
-int afb_oidc_start(request_rec *r, afb_provider_t *prov, const afb_flow_t *flow);
+/* Redirect to the OP. With `unreachable` non-NULL, an OP that cannot be reached (metadata
+ * not fetched in this process yet, the OP down) sets *unreachable and returns DECLINED
+ * without a page, so the caller can move the person on. */
+int afb_oidc_start(request_rec *r, afb_provider_t *prov, const afb_flow_t *flow,
+                   int *unreachable);
 afb_event_t *afb_event(request_rec *r, const char *name);
 void afb_event_emit(afb_event_t *ev);
 int afb_redirect(request_rec *r, int status, const char *location);

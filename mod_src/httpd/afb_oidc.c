@@ -184,7 +184,8 @@ static void afb_pending_set(request_rec *r, const char *name, const char *value,
                                 name, value, max_age, secure));
 }
 
-int afb_oidc_start(request_rec *r, afb_provider_t *prov, const afb_flow_t *flow)
+int afb_oidc_start(request_rec *r, afb_provider_t *prov, const afb_flow_t *flow,
+                   int *unreachable)
 {
     afb_oidc_rt_t *rt = prov->runtime;
     afb_oidc_authreq_t ar;
@@ -200,6 +201,10 @@ int afb_oidc_start(request_rec *r, afb_provider_t *prov, const afb_flow_t *flow)
                       why ? why : afb_status_str(st));
         if (afb_oidc_is_infra(st))
             afb_health_passive(prov, why);
+        if (afb_oidc_is_infra(st) && unreachable) {
+            *unreachable = 1; /* the caller moves the person on to the next path */
+            return DECLINED;
+        }
         return afb_unavailable_page(r, flow->location);
     }
     memset(&pend, 0, sizeof(pend));

@@ -230,29 +230,50 @@ static void afb_flow_init(request_rec *r, afb_dir_conf_t *dc, int chosen, afb_fl
     flow->expires = apr_time_now() + apr_time_from_sec(AFB_FLOW_LIFETIME);
 }
 
+static int afb_start_path(request_rec *r, afb_dir_conf_t *dc, int chosen);
+
 /* An OpenID Connect path: redirect to the OP, holding the next available path of the chain
- * as a sealed standby flow in case the OP fails while the person is there. */
+ * as a sealed standby flow in case the OP fails while the person is there. An OP this
+ * process cannot reach right now sends the person straight on to the next path. */
 static int afb_start_oidc_path(request_rec *r, afb_dir_conf_t *dc, int chosen,
                                const afb_flow_t *flow)
 {
-    int next = afb_route(dc, chosen + 1);
+    int unreachable = 0, next = afb_route(dc, chosen + 1);
     afb_flow_t standby;
+    int status = afb_oidc_start(r, APR_ARRAY_IDX(dc->chain, chosen, afb_provider_t *), flow,
+                                &unreachable);
+    if (unreachable)
+        return next < 0 ? afb_unavailable_page(r, dc->location) : afb_start_path(r, dc, next);
+    if (status != HTTP_MOVED_TEMPORARILY)
+        return status;
     if (next < 0) {
         if (afb_cookie_get(r, afb_flow_cookie_name(r)))
             afb_flow_forget(r);
+        return status;
     }
-    else {
-        afb_flow_init(r, dc, next, &standby);
-        standby.stage = AFB_FLOW_STANDBY;
-        if (!standby.csrf || afb_flow_save(r, &standby) != AFB_OK)
-            return afb_unavailable_page(r, dc->location);
-    }
-    return afb_oidc_start(r, APR_ARRAY_IDX(dc->chain, chosen, afb_provider_t *), flow);
+    afb_flow_init(r, dc, next, &standby);
+    standby.stage = AFB_FLOW_STANDBY;
+    if (!standby.csrf || afb_flow_save(r, &standby) != AFB_OK)
+        return afb_unavailable_page(r, dc->location);
+    return status;
+}
+
+/* Start the sign-in on path `chosen` of the chain. */
+static int afb_start_path(request_rec *r, afb_dir_conf_t *dc, int chosen)
+{
+    afb_flow_t flow;
+    afb_route_event(r, dc, chosen);
+    afb_flow_init(r, dc, chosen, &flow);
+    if (APR_ARRAY_IDX(dc->chain, chosen, afb_provider_t *)->conf.type == AFB_PROV_OIDC)
+        return afb_start_oidc_path(r, dc, chosen, &flow);
+    if (!flow.csrf || afb_flow_save(r, &flow) != AFB_OK)
+        return afb_unavailable_page(r, dc->location);
+    return afb_redirect(r, HTTP_MOVED_TEMPORARILY,
+                        afb_endpoint_url(r, "login", flow.return_to));
 }
 
 int afb_start_signin(request_rec *r, afb_dir_conf_t *dc)
 {
-    afb_flow_t flow;
     int chosen;
     if (!dc->chain || !dc->chain->nelts) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
@@ -268,14 +289,7 @@ int afb_start_signin(request_rec *r, afb_dir_conf_t *dc)
         afb_event_emit(ev);
         return afb_unavailable_page(r, dc->location);
     }
-    afb_route_event(r, dc, chosen);
-    afb_flow_init(r, dc, chosen, &flow);
-    if (APR_ARRAY_IDX(dc->chain, chosen, afb_provider_t *)->conf.type == AFB_PROV_OIDC)
-        return afb_start_oidc_path(r, dc, chosen, &flow);
-    if (!flow.csrf || afb_flow_save(r, &flow) != AFB_OK)
-        return afb_unavailable_page(r, dc->location);
-    return afb_redirect(r, HTTP_MOVED_TEMPORARILY,
-                        afb_endpoint_url(r, "login", flow.return_to));
+    return afb_start_path(r, dc, chosen);
 }
 
 int afb_activate_standby(request_rec *r, afb_flow_t *standby)
@@ -291,7 +305,7 @@ int afb_activate_standby(request_rec *r, afb_flow_t *standby)
     afb_event_emit(ev);
     afb_flow_forget(r);
     if (prov->conf.type == AFB_PROV_OIDC)
-        return afb_oidc_start(r, prov, standby);
+        return afb_oidc_start(r, prov, standby, NULL);
     standby->stage = AFB_FLOW_PASSWORD;
     standby->csrf = afb_random_token(r->pool, 24);
     standby->expires = apr_time_now() + apr_time_from_sec(AFB_FLOW_LIFETIME);

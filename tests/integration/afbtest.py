@@ -29,6 +29,13 @@ PASSWORDS = {"alice": "correct horse battery", "bob": "B0b's secret!", "carol": 
 TOTP_SECRETS = {"alice": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "bob": "KRSXG5CTMVRXEZLUKRSXG5CT"}
 
 
+def httpd_env():
+    env = dict(os.environ)
+    if os.environ.get("AFB_HTTPD_PRELOAD"):  # e.g. libasan for a sanitizer build
+        env["LD_PRELOAD"] = os.environ["AFB_HTTPD_PRELOAD"]
+    return env
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -188,17 +195,14 @@ class Httpd:
     def configtest(self, extra=None):
         self.write_conf(extra)
         r = subprocess.run([APACHE, "-d", self.root, "-f", self.path("httpd.conf"), "-t"],
-                           capture_output=True, text=True, timeout=30)
+                           capture_output=True, text=True, timeout=30, env=httpd_env())
         return r.returncode, r.stdout + r.stderr
 
     def start(self, timeout=15):
         self.write_conf()
-        env = dict(os.environ)
-        if os.environ.get("AFB_HTTPD_PRELOAD"):  # e.g. libasan for a sanitizer build
-            env["LD_PRELOAD"] = os.environ["AFB_HTTPD_PRELOAD"]
         self.proc = subprocess.Popen(
             [APACHE, "-d", self.root, "-f", self.path("httpd.conf"), "-DFOREGROUND"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=httpd_env())
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:

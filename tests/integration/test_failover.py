@@ -122,8 +122,12 @@ def test_hanging_provider_holds_no_worker(env):
     e.wait_up()
     e.wait_route("op")
     e.proxy.set("hang")
-    took = e.wait_route("phs", timeout=20)
-    assert took < 9
+    t0 = time.time()
+    wait_down = lambda: any(x["provider"] == "op" and x["to"] == "DOWN"
+                            for x in e.h.events("health.transition"))
+    while not wait_down() and time.time() - t0 < 20:
+        time.sleep(0.1)
+    assert time.time() - t0 < 9 and wait_down()
     c = requests.Session()
     for path in ["/app/", "/index.html", "/app/", "/index.html"]:
         t = time.time()
@@ -210,3 +214,12 @@ def test_outage_grace_extends_an_expiring_session_once(env):
     r = b.get("/app/")  # the extension ran out: sign in again (never a second extension)
     assert r.status_code == 302
     assert len(e.h.events("session.extended")) == 1
+
+
+def test_op_unreachable_before_detection_sends_the_person_on_not_to_a_503(env):
+    e = env(health="interval=30 timeout=1 fall=2 rise=2")  # the checker will not notice soon
+    e.proxy.set("refuse")
+    t = time.time()
+    assert e.route() == "phs"  # this child has no metadata and cannot fetch it: next path
+    assert time.time() - t < 1.5
+    assert "AFB00024" in e.h.error_log()

@@ -274,6 +274,10 @@ static void token_response_errors(void **state)
     assert_null(strstr(why, "bad"));
     assert_int_equal(token_resp(400, "<html>secret page</html>", &tok, &why), AFB_EINVAL);
     assert_null(strstr(why, "secret"));
+    /* the client's own credentials refused: configuration, not the person */
+    assert_int_equal(token_resp(401, "{\"error\":\"invalid_client\"}", &tok, &why), AFB_EIO);
+    assert_non_null(strstr(why, "client_secret_file"));
+    assert_int_equal(token_resp(400, "{\"error\":\"unauthorized_client\"}", &tok, &why), AFB_EIO);
     assert_int_equal(token_resp(500, "{\"error\":\"server_error\"}", &tok, &why), AFB_EIO);
     assert_int_equal(token_resp(503, "", &tok, &why), AFB_EIO);
     assert_int_equal(token_resp(302, "", &tok, &why), AFB_EIO);
