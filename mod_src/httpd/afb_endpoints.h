@@ -55,8 +55,9 @@ afb_status_t afb_mfa_remote_check(request_rec *r, afb_provider_t *prov, const ch
 /* Make flow->mfa[0] the first provider usable for flow->user from index `from` on;
  * 0 when none is. */
 int afb_mfa_next(request_rec *r, afb_flow_t *flow, int from);
-/* No second factor left: the AuthFallbackMFAUnavailable policy decides. */
-int afb_mfa_none_left(request_rec *r, afb_flow_t *flow, int any_up);
+/* No second factor left: "not set up" when none ever could take the person, else the
+ * AuthFallbackMFAUnavailable policy decides. */
+int afb_mfa_none_left(request_rec *r, afb_flow_t *flow, int not_enrolled);
 
 /* The oidc provider type (afb_oidc.c). */
 const char *afb_oidc_configure(afb_provider_t *prov, apr_pool_t *p, apr_pool_t *ptemp);

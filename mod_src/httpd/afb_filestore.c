@@ -114,6 +114,11 @@ const char *afb_filestore_load_initial(afb_filestore_t *fs, apr_pool_t *ptemp)
     fs->mtime = fi.mtime;
     fs->size = fi.size;
     fs->inode = fi.inode;
+    if (apr_stat(&fi, fs->prov->conf.arg, APR_FINFO_PROT | APR_FINFO_OWNER, ptemp) == APR_SUCCESS
+        && !(fi.protection & (APR_FPROT_GREAD | APR_FPROT_WREAD)))
+        afb_log(AFB_LOG_WARN, 1017, "provider %s: %s is readable by its owner only; reloads "
+                "and health checks run as the httpd User, so give its group read access "
+                "(e.g. chgrp www-data, chmod 0640)", fs->prov->conf.name, fs->prov->conf.arg);
     return NULL;
 }
 

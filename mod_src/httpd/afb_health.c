@@ -245,6 +245,23 @@ static const char *const *afb_known_names(apr_pool_t *p, int *n)
     return names;
 }
 
+static afb_status_t afb_override_last_error = AFB_OK;
+static char afb_override_last_warnings[1024];
+
+/* Malformed lines are reported when what the file says changes, not at every read. */
+static void afb_override_warn(apr_pool_t *p, const char *file, const afb_override_list_t *list)
+{
+    const char *all = list->warnings && list->warnings->nelts
+                      ? apr_array_pstrcat(p, list->warnings, ';') : "";
+    int w;
+    if (!strncmp(all, afb_override_last_warnings, sizeof(afb_override_last_warnings) - 1))
+        return;
+    apr_cpystrn(afb_override_last_warnings, all, sizeof(afb_override_last_warnings));
+    for (w = 0; list->warnings && w < list->warnings->nelts; w++)
+        afb_log(AFB_LOG_WARN, 1002, "AuthFallbackOverrideFile %s: %s", file,
+                APR_ARRAY_IDX(list->warnings, w, const char *));
+}
+
 static void afb_override_tick(apr_pool_t *p, apr_time_t now)
 {
     afb_server_conf_t *conf = afb_main_conf();
@@ -260,18 +277,21 @@ static void afb_override_tick(apr_pool_t *p, apr_time_t now)
     st = afb_override_load(p, conf->override_file, known, n, &list);
     if (st == AFB_ENOENT)
         list = afb_override_list_empty(p);
-    else if (st != AFB_OK)
-        return; /* unreadable or too big: keep the overrides in force */
+    else if (st != AFB_OK) {
+        if (st != afb_override_last_error)
+            afb_log(AFB_LOG_ERR, 1016, "AuthFallbackOverrideFile %s cannot be used (%s); the "
+                    "overrides in force are kept", conf->override_file, afb_status_str(st));
+        afb_override_last_error = st;
+        return;
+    }
+    afb_override_last_error = AFB_OK;
+    afb_override_warn(p, conf->override_file, list);
     afb_hlock();
     changes = afb_override_apply(p, afb_table, list);
     afb_hunlock();
     for (i = 0; changes && i < changes->nelts; i++) {
         afb_override_change_t *c = &APR_ARRAY_IDX(changes, i, afb_override_change_t);
         afb_event_t *ev = afb_event_new(p, "override.changed", now);
-        int w;
-        for (w = 0; i == 0 && list->warnings && w < list->warnings->nelts; w++)
-            afb_log(AFB_LOG_WARN, 1002, "AuthFallbackOverrideFile %s: %s", conf->override_file,
-                    APR_ARRAY_IDX(list->warnings, w, const char *));
         afb_log(AFB_LOG_WARN, 1003, "provider %s: operator override %s -> %s", c->name,
                 afb_health_override_name(c->from), afb_health_override_name(c->to));
         afb_event_str(ev, "provider", c->name);

@@ -210,7 +210,9 @@ static int afb_login_post(request_rec *r, afb_flow_t *flow)
     if (st == AFB_ERR)
         return afb_unavailable_page(r, flow->location);
     afb_count_failure(r, user);
-    afb_failure_event(r, flow, user, st == AFB_ENOENT ? "unknown_user" : "bad_password");
+    /* An unknown "user name" is often a password typed into the wrong field: not logged. */
+    afb_failure_event(r, flow, st == AFB_ENOENT ? NULL : user,
+                      st == AFB_ENOENT ? "unknown_user" : "bad_password");
     return afb_login_form(r, flow, AFB_BAD_CREDENTIALS, user);
 }
 

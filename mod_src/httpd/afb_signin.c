@@ -364,18 +364,19 @@ static int afb_mfa_usable(const afb_provider_t *prov, const char *user)
     return enrolled;
 }
 
-int afb_mfa_none_left(request_rec *r, afb_flow_t *flow, int any_up)
+int afb_mfa_none_left(request_rec *r, afb_flow_t *flow, int not_enrolled)
 {
     afb_event_t *ev;
-    if (any_up || !flow->mfa_allow_none) {
+    if (not_enrolled || !flow->mfa_allow_none) {
+        afb_health_counter(afb_provider_find(r->server, flow->path), AFB_HEALTH_COUNT_FAILURE);
         ev = afb_event(r, "auth.failure");
         afb_event_str(ev, "user", flow->user);
         afb_event_str(ev, "path", flow->path);
-        afb_event_str(ev, "reason", any_up ? "mfa_not_enrolled" : "mfa_unavailable");
+        afb_event_str(ev, "reason", not_enrolled ? "mfa_not_enrolled" : "mfa_unavailable");
         afb_event_str(ev, "client", afb_client_ip(r));
         afb_event_emit(ev);
         afb_flow_forget(r);
-        if (any_up)
+        if (not_enrolled)
             return afb_page(r, HTTP_FORBIDDEN, "Second factor not set up",
                             "<p>No second factor is set up for your account. "
                             "Please contact your helpdesk.</p>");
@@ -412,16 +413,27 @@ int afb_mfa_next(request_rec *r, afb_flow_t *flow, int from)
     return 1;
 }
 
-/* Whether any MFA provider of the flow's chain is up (tells "not enrolled" from "outage"). */
-static int afb_mfa_any_up(request_rec *r, const afb_flow_t *flow)
+/* When no MFA provider can take the person: 1 if none ever could (not enrolled in the local
+ * store and no remote service in the chain), 0 if some could but are down (an outage, which
+ * the AuthFallbackMFAUnavailable policy decides). */
+static int afb_mfa_not_enrolled(request_rec *r, const afb_flow_t *flow)
 {
     int i;
     for (i = 0; i < flow->n_mfa; i++) {
         afb_provider_t *prov = afb_provider_find(r->server, flow->mfa[i]);
-        if (prov && !afb_health_is_down(prov))
-            return 1;
+        afb_store_gen_t *gen;
+        int enrolled;
+        if (!prov)
+            continue;
+        if (prov->conf.type != AFB_PROV_TOTP)
+            return 0;
+        gen = afb_filestore_acquire(prov->store);
+        enrolled = afb_totp_store_find(afb_store_gen_data(gen), flow->user) != NULL;
+        afb_filestore_release(prov->store, gen);
+        if (enrolled)
+            return 0;
     }
-    return 0;
+    return 1;
 }
 
 int afb_after_first_factor(request_rec *r, afb_flow_t *flow)
@@ -429,7 +441,7 @@ int afb_after_first_factor(request_rec *r, afb_flow_t *flow)
     if (flow->n_mfa == 0)
         return afb_issue_session(r, flow, "none");
     if (!afb_mfa_next(r, flow, 0))
-        return afb_mfa_none_left(r, flow, afb_mfa_any_up(r, flow));
+        return afb_mfa_none_left(r, flow, afb_mfa_not_enrolled(r, flow));
     flow->stage = AFB_FLOW_MFA;
     flow->csrf = afb_random_token(r->pool, 24);
     flow->expires = apr_time_now() + apr_time_from_sec(AFB_FLOW_LIFETIME);

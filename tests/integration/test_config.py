@@ -100,6 +100,13 @@ def test_weak_hashes_are_accepted_with_a_warning(make_httpd):
     assert "AFB00002" in out and "weak" in out, out
 
 
+def test_a_store_only_root_can_read_gets_a_startup_warning():
+    def private(h):
+        os.chmod(h.path("data/phs.passwd"), 0o600)
+    _, rc, out = configtest(PASSWORD_TOTP_CONF, private)
+    assert rc == 0 and "AFB01017" in out and "readable by its owner only" in out, out
+
+
 def test_good_configuration_passes_configtest():
     _, rc, out = configtest(PASSWORD_TOTP_CONF)
     assert rc == 0 and "Syntax OK" in out, out

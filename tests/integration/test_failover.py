@@ -59,14 +59,14 @@ class Env:
             time.sleep(0.1)
         raise AssertionError(f"route never became {want}; events: {self.h.events()}")
 
-    def wait_up(self, provider="op", timeout=10):
+    def wait_up(self, provider="op", timeout=10, to="UP"):
         start = time.time()
         while time.time() - start < timeout:
-            if any(x["provider"] == provider and x["to"] == "UP"
+            if any(x["provider"] == provider and x["to"] == to
                    for x in self.h.events("health.transition")):
-                return
+                return time.time() - start
             time.sleep(0.1)
-        raise AssertionError(f"{provider} never came UP: {self.h.events()}")
+        raise AssertionError(f"{provider} never went {to}: {self.h.events()}")
 
     def override(self, text):
         write_file(self.h.path("override"), text)
@@ -98,8 +98,9 @@ def test_refused_provider_fails_over_and_back(env):
     e.wait_up()
     e.wait_route("op")
     e.proxy.set("refuse")
-    took = e.wait_route("phs")
+    took = e.wait_up(to="DOWN")
     assert took < 6
+    assert e.route() == "phs"
     assert ("UP", "DOWN") in transitions(e.h, "op")
     down = [x for x in e.h.events("health.transition") if x["to"] == "DOWN"][0]
     assert "2/2" in down["reason"]
@@ -160,9 +161,11 @@ def test_override_file_forces_a_path_down_and_back(env):
     assert e.wait_route("phs", timeout=5) < 3
     ev = e.h.wait_event("override.changed")[0]
     assert ev["provider"] == "op" and ev["from"] == "auto" and ev["to"] == "down"
-    e.override("op auto\n")
+    e.override("op auto\nnosuch down\nop sideways\n")
     e.wait_route("op", timeout=5)
     assert [x["to"] for x in e.h.events("override.changed")] == ["down", "auto"]
+    time.sleep(1.5)  # read again several times: the warnings are logged once
+    assert e.h.error_log().count("AFB01002") == 2, e.h.error_log()
 
 
 def test_everything_down_gives_503_with_retry_after(env):
@@ -183,7 +186,8 @@ def test_sessions_keep_working_through_the_outage_and_graceful_restart(env):
     before = e.h.client()
     assert before.get(to_callback(before, "/app/")).status_code == 303  # through the OP
     e.proxy.set("refuse")
-    e.wait_route("phs")
+    e.wait_up(to="DOWN")
+    assert e.route() == "phs"
     assert before.get("/app/").status_code == 200  # issued before the outage: still good
     during = e.h.client()
     assert during.password_step("alice", PASSWORDS["alice"]).status_code == 303

@@ -107,6 +107,15 @@ def test_radius_down_before_sign_in_uses_local_totp(make_httpd, radius):
     assert session_env(b)["AUTH_FALLBACK_MFA"] == "totp"
 
 
+def test_radius_down_and_no_local_secret_is_an_outage_not_a_missing_factor(make_httpd, radius):
+    radius.stop()
+    h = make_httpd(conf(radius_line(radius), "radius totp"))
+    wait_transition(h, "radius", "DOWN")
+    r = h.client().password_step("carol", PASSWORDS["carol"])  # carol has no local secret
+    assert r.status_code == 503 and "temporarily unavailable" in r.text
+    assert h.wait_event("auth.failure")[0]["reason"] == "mfa_unavailable"
+
+
 def test_nothing_left_deny_gives_503(make_httpd):
     h = make_httpd(conf("", "totp"))
     write_file(h.path("override"), "totp down\n")

@@ -11,7 +11,7 @@ import sys
 
 root = pathlib.Path(__file__).resolve().parents[2]
 literal = re.compile(r'"AFB(\d{5}):')
-core = re.compile(r'afb_log\(\s*AFB_LOG_[A-Z]+\s*,\s*(\d+)\s*,', re.S)
+core = re.compile(r'afb_log\(\s*[^,;()]+,\s*(\d+)\s*,', re.S)
 next_number = int((root / "mod_src" / "log-tags-next").read_text().split()[0])
 
 uses = collections.defaultdict(list)
