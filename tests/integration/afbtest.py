@@ -124,7 +124,8 @@ ScriptAlias /app/env {root}/cgi/env.cgi
 """
 
 ENV_CGI = """#!/usr/bin/python3
-import json, os
+import json, os, sys
+sys.stdin.read(int(os.environ.get("CONTENT_LENGTH") or 0))  # consume a POSTed body
 print("Content-Type: application/json")
 print()
 print(json.dumps(dict(os.environ)))
