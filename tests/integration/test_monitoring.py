@@ -234,3 +234,45 @@ def test_status_handler_refuses_unknown_formats(world):
     h, _, _ = world
     r = requests.get(f"{h.base}/auth-fallback-status?format=xml", timeout=10)
     assert r.status_code == 400
+
+
+def test_a_real_prometheus_scrapes_the_status_handler(make_httpd, tmp_path):
+    conf = CONF.replace("@OP@", "").replace("AuthFallbackChain op phs", "AuthFallbackChain phs") \
+        .replace("AuthFallbackChain op\n", "AuthFallbackChain phs\n")
+    h = make_httpd(conf)
+    h.client().password_step("alice", "wrong")
+    port = free_port()
+    cfg = tmp_path / "prometheus.yml"
+    cfg.write_text(f"""global:
+  scrape_interval: 1s
+scrape_configs:
+  - job_name: afb
+    metrics_path: /auth-fallback-status
+    params:
+      format: [prometheus]
+    static_configs:
+      - targets: ['127.0.0.1:{h.port}']
+""")
+    os.chmod(tmp_path, 0o777)
+    proc = subprocess.Popen(["prometheus", f"--config.file={cfg}",
+                             f"--storage.tsdb.path={tmp_path / 'data'}",
+                             f"--web.listen-address=127.0.0.1:{port}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def query(q):
+            try:
+                r = requests.get(f"http://127.0.0.1:{port}/api/v1/query", params={"query": q},
+                                 timeout=5)
+                return r.json()["data"]["result"]
+            except (requests.RequestException, ValueError, KeyError):
+                return []
+        wait_for(lambda: query('up{job="afb"}') and query('up{job="afb"}')[0]["value"][1] == "1",
+                 timeout=30, what="a successful scrape")
+        wait_for(lambda: query('auth_fallback_signins_total{path="phs",result="failure"}'),
+                 timeout=15, what="the sign-in counter in Prometheus")
+        res = query('auth_fallback_signins_total{path="phs",result="failure"}')
+        assert res[0]["value"][1] == "1"
+        assert query('auth_fallback_provider_state{provider="phs",state="UP"}')[0]["value"][1] == "1"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
