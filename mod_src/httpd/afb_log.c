@@ -32,8 +32,8 @@ static void afb_log_to_httpd(void *baton, afb_log_level_t level, int tag, const 
     server_rec *s = baton;
     if (tag > 0)
         ap_log_error(APLOG_MARK, afb_ap_level(level), 0, s, "AFB%05d: %s", tag, msg);
-    else
-        ap_log_error(APLOG_MARK, afb_ap_level(level), 0, s, "%s", msg);
+    else /* untagged messages are debug output, whatever level they asked for */
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "%s", msg);
 }
 
 void afb_log_bridge_install(server_rec *s)

@@ -164,6 +164,10 @@ def test_events_status_and_metrics_tell_the_same_story(world):
     assert prom["auth_fallback_checker_heartbeat_age_seconds"] < 5
     assert "DOWN" in html and "op" in html
 
+    ours = [line for line in h.error_log().splitlines() if "[auth_fallback:" in line
+            and "[auth_fallback:debug]" not in line and "[auth_fallback:trace" not in line]
+    assert ours and all(re.search(r"\] AFB\d{5}: ", line) for line in ours), ours
+
     key = open(h.keys[0], "rb").read()
     everything = "\n".join([open(h.path("logs/events.json")).read(), h.error_log(),
                             h.access_log(), json.dumps(j), status(h, "prometheus").text, html])
