@@ -180,3 +180,44 @@ def test_require_fallback_path_and_mfa_grant(make_httpd):
     b.sign_in(path="/only-phs/")
     assert b.get("/only-phs/").status_code == 200
     assert b.get("/needs-mfa-flag/").status_code == 200
+
+
+def test_cookie_options(make_httpd):
+    from afbtest import set_cookie_header
+    h = make_httpd(PASSWORD_TOTP_CONF + "AuthFallbackCookie name=corp_sso samesite=Strict "
+                   "secure=on domain=127.0.0.1\n")
+    b = h.client()
+    r = b.get("/app/")
+    flow = set_cookie_header(r, "corp_sso_flow")
+    assert flow and "SameSite=Strict" in flow and "Secure" in flow and "Path=/auth-fallback" in flow
+    # requests will not send Secure cookies over http: carry them by hand as a browser on
+    # https would.
+    form = b.get(r.headers["Location"], headers={"Cookie": flow.split(";")[0]})
+    r = b.post("/auth-fallback/login", headers={"Cookie": flow.split(";")[0]},
+               data={"csrf": b.csrf(form), "user": "alice", "password": PASSWORDS["alice"]})
+    assert r.status_code == 303
+    mfa_flow = set_cookie_header(r, "corp_sso_flow").split(";")[0]
+    form = b.get("/auth-fallback/mfa", headers={"Cookie": mfa_flow})
+    from afbtest import TOTP_SECRETS, totp
+    r = b.post("/auth-fallback/mfa", headers={"Cookie": mfa_flow},
+               data={"csrf": b.csrf(form), "code": totp(TOTP_SECRETS["alice"])})
+    session = set_cookie_header(r, "corp_sso")
+    assert session and "HttpOnly" in session and "SameSite=Strict" in session
+    assert "Secure" in session and "Domain=127.0.0.1" in session
+    env = b.get("/app/env", headers={"Cookie": session.split(";")[0]}).json()
+    assert env["REMOTE_USER"] == "alice"
+    assert "corp_sso" not in env.get("HTTP_COOKIE", "")
+
+
+def test_relaxing_the_radius_message_authenticator_warns_at_startup():
+    def secret(h):
+        write_file(h.path("data/radius.secret"), "s3cret\n", 0o600)
+    conf = PASSWORD_TOTP_CONF.replace(
+        "AuthFallbackProvider totp totp",
+        "AuthFallbackProvider old radius 127.0.0.1:1812 secret_file={root}/data/radius.secret "
+        "require_message_authenticator=off\nAuthFallbackProvider totp totp")
+    _, rc, out = configtest(conf, secret)
+    assert rc == 0, out
+    assert "AFB01013" in out and "CVE-2024-3596" in out and "s3cret" not in out
+    _, rc, out = configtest(conf.replace(" require_message_authenticator=off", ""), secret)
+    assert rc == 0 and "AFB01013" not in out, out
