@@ -3,6 +3,7 @@
  * provider; an infrastructure failure while checking a code sends the person on to the next
  * MFA provider of the chain. */
 #include <apr_strings.h>
+#include <arpa/inet.h>
 #include <http_core.h>
 #include <http_log.h>
 
@@ -29,8 +30,13 @@ static const char *afb_radius_configure(afb_provider_t *prov, afb_mfa_rt_t *rt, 
     const char *ma = apr_table_get(kv, "require_message_authenticator");
     apr_size_t len = 0;
     int port = 0, require_ma = !ma || strcasecmp(ma, "off");
+    struct in6_addr addr;
     if (afb_radius_hostport_split(ptemp, prov->conf.arg, &host, &port) != AFB_OK)
         return apr_psprintf(ptemp, "'%s' is not HOST:PORT", prov->conf.arg);
+    /* A name lookup has no deadline of ours: RADIUS servers are given by address. */
+    if (inet_pton(AF_INET, host, &addr) != 1 && inet_pton(AF_INET6, host, &addr) != 1)
+        return apr_psprintf(ptemp, "'%s': give the RADIUS server as an IP address (a name "
+                            "lookup could wait longer than timeout=)", host);
     if (!file)
         return "secret_file= is required";
     if ((err = afb_read_secret_file(p, ap_server_root_relative(ptemp, file), &secret, &len)))

@@ -221,3 +221,14 @@ def test_relaxing_the_radius_message_authenticator_warns_at_startup():
     assert "AFB01013" in out and "CVE-2024-3596" in out and "s3cret" not in out
     _, rc, out = configtest(conf.replace(" require_message_authenticator=off", ""), secret)
     assert rc == 0 and "AFB01013" not in out, out
+
+
+def test_radius_servers_are_given_by_address():
+    def secret(h):
+        write_file(h.path("data/radius.secret"), "s3cret\n", 0o600)
+    conf = PASSWORD_TOTP_CONF.replace(
+        "AuthFallbackProvider totp totp",
+        "AuthFallbackProvider mfa radius radius.corp.example:1812 "
+        "secret_file={root}/data/radius.secret\nAuthFallbackProvider totp totp")
+    _, rc, out = configtest(conf, secret)
+    assert rc != 0 and "give the RADIUS server as an IP address" in out, out
