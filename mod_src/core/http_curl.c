@@ -31,10 +31,46 @@ afb_status_t afb_http_perform(afb_http_t *http, apr_pool_t *p, const afb_http_re
 
 #define AFB_CURL_LOCKS (CURL_LOCK_DATA_LAST)
 
+#define AFB_CURL_IDLE_MAX 8 /* idle handles kept, each with its open connections */
+
 typedef struct {
     CURLSH *share;
     apr_thread_mutex_t *locks[AFB_CURL_LOCKS];
+    /* Connection reuse: a handle is used by one thread at a time and keeps its connections
+     * when returned here, so the next request to the same OP skips the TCP/TLS set-up. */
+    apr_thread_mutex_t *idle_lock;
+    CURL *idle[AFB_CURL_IDLE_MAX];
+    int n_idle;
 } curl_transport_t;
+
+static CURL *handle_get(curl_transport_t *t)
+{
+    CURL *c = NULL;
+    if (t->idle_lock && apr_thread_mutex_lock(t->idle_lock) == APR_SUCCESS) {
+        if (t->n_idle > 0)
+            c = t->idle[--t->n_idle];
+        apr_thread_mutex_unlock(t->idle_lock);
+    }
+    if (c) {
+        curl_easy_reset(c); /* options back to defaults; connections stay */
+        return c;
+    }
+    return curl_easy_init();
+}
+
+/* reusable: 0 after a failed transfer, whose connection is not worth keeping. */
+static void handle_put(curl_transport_t *t, CURL *c, int reusable)
+{
+    if (reusable && t->idle_lock && apr_thread_mutex_lock(t->idle_lock) == APR_SUCCESS) {
+        if (t->n_idle < AFB_CURL_IDLE_MAX) {
+            t->idle[t->n_idle++] = c;
+            c = NULL;
+        }
+        apr_thread_mutex_unlock(t->idle_lock);
+    }
+    if (c)
+        curl_easy_cleanup(c);
+}
 
 typedef struct {
     apr_pool_t *p;
@@ -65,6 +101,8 @@ static void share_unlock(CURL *h, curl_lock_data data, void *userp)
 static apr_status_t share_cleanup(void *data)
 {
     curl_transport_t *t = data;
+    while (t->n_idle > 0)
+        curl_easy_cleanup(t->idle[--t->n_idle]);
     if (t->share)
         curl_share_cleanup(t->share);
     t->share = NULL;
@@ -208,7 +246,7 @@ static afb_status_t curl_perform(afb_http_t *http, apr_pool_t *p, const afb_http
     memset(&s, 0, sizeof(s));
     s.p = p;
     s.max = req->max_response ? req->max_response : AFB_HTTP_DEFAULT_MAX_RESPONSE;
-    c = curl_easy_init();
+    c = handle_get(t);
     hdrs = build_headers(req);
     if (!c || !hdrs)
         goto out;
@@ -223,7 +261,7 @@ static afb_status_t curl_perform(afb_http_t *http, apr_pool_t *p, const afb_http
     st = AFB_OK;
 out:
     if (c)
-        curl_easy_cleanup(c);
+        handle_put(t, c, st == AFB_OK);
     curl_slist_free_all(hdrs);
     return st;
 }
@@ -261,6 +299,8 @@ afb_http_t *afb_http_curl_create(apr_pool_t *p)
     if (!t->share)
         return NULL;
     share_setup(t, p);
+    if (apr_thread_mutex_create(&t->idle_lock, APR_THREAD_MUTEX_DEFAULT, p) != APR_SUCCESS)
+        t->idle_lock = NULL; /* no reuse: a fresh handle per request */
     apr_pool_cleanup_register(p, t, share_cleanup, apr_pool_cleanup_null);
     http->perform = curl_perform;
     http->baton = t;

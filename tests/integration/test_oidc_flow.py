@@ -166,3 +166,14 @@ def test_standby_path_cannot_be_used_without_a_failure(oidc):
                                               "password": PASSWORDS["alice"]})
     assert r.status_code == 400
     assert not h.events("auth.success")
+
+
+def test_connections_to_the_op_are_reused(oidc):
+    import subprocess
+    h, op = oidc
+    b = h.client()
+    assert b.get(to_callback(b)).status_code == 303  # discovery, JWKS and the token call
+    out = subprocess.run(["ss", "-Htnp", "state", "established", "dst", f"127.0.0.1:{op.port}"],
+                         capture_output=True, text=True).stdout
+    ours = [line for line in out.splitlines() if '"apache2"' in line]  # not this test's client
+    assert ours, "no connection from httpd to the OP kept open for the next request"
