@@ -63,6 +63,7 @@ int afb_mfa_none_left(request_rec *r, afb_flow_t *flow, int not_enrolled);
 const char *afb_oidc_configure(afb_provider_t *prov, apr_pool_t *p, apr_pool_t *ptemp);
 void afb_oidc_child_init(afb_provider_t *prov, apr_pool_t *pchild, afb_http_t *http);
 afb_status_t afb_oidc_health_probe(afb_provider_t *prov, apr_pool_t *p, const char **reason);
+void afb_oidc_prime(apr_pool_t *pchild, apr_array_header_t *all);
 /* Redirect to the OP. With `unreachable` non-NULL, an OP that cannot be reached (metadata
  * not fetched in this process yet, the OP down) sets *unreachable and returns DECLINED
  * without a page, so the caller can move the person on. */

@@ -3,6 +3,7 @@
  * callback. The protocol itself is in the core (include/authfb/oidc.h). */
 #include <apr_strings.h>
 #include <apr_file_io.h>
+#include <apr_thread_proc.h>
 #include <http_core.h>
 #include <http_protocol.h>
 #include <http_request.h>
@@ -75,6 +76,50 @@ void afb_oidc_child_init(afb_provider_t *prov, apr_pool_t *pchild, afb_http_t *h
     const char *why = NULL;
     if (afb_oidc_provider_create(pchild, &rt->conf, http, &rt->op, &why) != AFB_OK)
         rt->op = NULL;
+}
+
+/* Fetch every OP's discovery document and JWKS in the background as a child starts, so the
+ * first sign-in in this process does not wait for them (where the OP is reachable). */
+typedef struct {
+    apr_array_header_t *all;
+    apr_pool_t *pool;
+    apr_thread_t *thread;
+} afb_prime_t;
+
+static void *APR_THREAD_FUNC afb_prime_run(apr_thread_t *thd, void *data)
+{
+    afb_prime_t *pr = data;
+    int i;
+    for (i = 0; i < pr->all->nelts; i++) {
+        afb_provider_t *prov = APR_ARRAY_IDX(pr->all, i, afb_provider_t *);
+        const char *why = NULL;
+        apr_pool_t *p;
+        if (prov->conf.type != AFB_PROV_OIDC)
+            continue;
+        apr_pool_create(&p, pr->pool);
+        (void)!afb_oidc_health_probe(prov, p, &why);
+        apr_pool_destroy(p);
+    }
+    apr_thread_exit(thd, APR_SUCCESS);
+    return NULL;
+}
+
+static apr_status_t afb_prime_join(void *data)
+{
+    afb_prime_t *pr = data;
+    apr_status_t rv;
+    if (pr->thread)
+        apr_thread_join(&rv, pr->thread); /* at most one timeout per provider */
+    return APR_SUCCESS;
+}
+
+void afb_oidc_prime(apr_pool_t *pchild, apr_array_header_t *all)
+{
+    afb_prime_t *pr = apr_pcalloc(pchild, sizeof(*pr));
+    pr->all = all;
+    pr->pool = pchild;
+    if (apr_thread_create(&pr->thread, NULL, afb_prime_run, pr, pchild) == APR_SUCCESS)
+        apr_pool_cleanup_register(pchild, pr, afb_prime_join, apr_pool_cleanup_null);
 }
 
 afb_status_t afb_oidc_health_probe(afb_provider_t *prov, apr_pool_t *p, const char **reason)

@@ -65,6 +65,7 @@ static void afb_child_init(apr_pool_t *pchild, server_rec *s)
         if (prov->conf.type == AFB_PROV_HTTP_MFA)
             afb_mfa_child_init(prov, pchild, http);
     }
+    afb_oidc_prime(pchild, conf->all);
 }
 
 static void afb_register_hooks(apr_pool_t *p)

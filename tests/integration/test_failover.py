@@ -227,3 +227,13 @@ def test_op_unreachable_before_detection_sends_the_person_on_not_to_a_503(env):
     assert e.route() == "phs"  # this child has no metadata and cannot fetch it: next path
     assert time.time() - t < 1.5
     assert "AFB00024" in e.h.error_log()
+
+
+def test_discovery_is_fetched_before_the_first_sign_in(env):
+    e = env(health="interval=30 timeout=1 fall=2 rise=2")
+    e.wait_up()
+    time.sleep(1)  # every child has fetched discovery and JWKS in the background
+    before = e.proxy.count("/.well-known/openid-configuration")
+    for _ in range(6):
+        assert e.route() == "op"
+    assert e.proxy.count("/.well-known/openid-configuration") == before
