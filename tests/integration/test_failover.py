@@ -30,12 +30,13 @@ AuthFallbackProvider phs password {root}/data/phs.passwd interval=1
 
 class Env:
     def __init__(self, make_httpd, health="interval=1 timeout=1 fall=2 rise=2",
-                 lifetime="28800 3600", grace=""):
+                 lifetime="28800 3600", grace="", proxy_mode="pass"):
         self.port = free_port()
         self.proxy_port = free_port()
         self.op = OpenIDProvider(f"http://127.0.0.1:{self.port}/auth-fallback/callback",
                                  issuer_port=self.proxy_port).start()
         self.proxy = FaultProxy(self.op.port, self.proxy_port)
+        self.proxy.set(proxy_mode)
         conf = (CONF.replace("@OP@", self.op.provider_line(extra=health))
                 .replace("@LIFETIME@", lifetime).replace("@GRACE@", grace))
         conf = conf.replace("timeout=2 " + health, health)
@@ -221,8 +222,8 @@ def test_outage_grace_extends_an_expiring_session_once(env):
 
 
 def test_op_unreachable_before_detection_sends_the_person_on_not_to_a_503(env):
-    e = env(health="interval=30 timeout=1 fall=2 rise=2")  # the checker will not notice soon
-    e.proxy.set("refuse")
+    # The OP is unreachable from the start and the checker will not notice it soon.
+    e = env(health="interval=30 timeout=1 fall=2 rise=2", proxy_mode="refuse")
     t = time.time()
     assert e.route() == "phs"  # this child has no metadata and cannot fetch it: next path
     assert time.time() - t < 1.5
