@@ -18,7 +18,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (e != NULL) {
             if (e->digits < 6 || e->digits > 8 || e->period <= 0)
                 abort();
-            if (afb_totp_verify(e, "12345678" + (8 - e->digits), AFB_FUZZ_NOW, 1, &step)
+            static const char digits[] = "12345678";
+
+            if (afb_totp_verify(e, &digits[8 - e->digits], AFB_FUZZ_NOW, 1, &step)
                 == AFB_EINVAL)
                 abort();
         }
