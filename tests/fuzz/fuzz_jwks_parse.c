@@ -13,10 +13,12 @@ static const char *fixed_token(void)
 
     if (token == NULL) {
         afb_fuzz_init();
+        afb_fuzz_lasting_begin();
         if (apr_pool_create(&tp, NULL) != APR_SUCCESS)
             abort();
         token = fx_sign(tp, afb_fuzz_ec_key(), "ES256",
                         "{\"alg\":\"ES256\",\"kid\":\"" AFB_FUZZ_KID_EC "\"}", "{\"sub\":\"alice\"}");
+        afb_fuzz_lasting_end();
     }
     return token;
 }

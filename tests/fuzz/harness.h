@@ -27,6 +27,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* apr_initialize() and the fixed material, once per process; aborts on failure. */
 void afb_fuzz_init(void);
+/* Around the creation of anything a target keeps for the whole process: not reported as
+ * a leak by LeakSanitizer (pool memory may be invisible to it). */
+void afb_fuzz_lasting_begin(void);
+void afb_fuzz_lasting_end(void);
 /* A fresh pool for one input; the caller destroys it. */
 apr_pool_t *afb_fuzz_pool(void);
 /* The input as a NUL-terminated copy (an embedded NUL ends the string early). */
