@@ -37,6 +37,11 @@ int afb_header_is_reserved(const char *name, const char *user_header);
 afb_status_t afb_form_parse(apr_pool_t *p, const char *body, size_t len, int max_fields,
                             apr_table_t **out) AFB_MUST_CHECK;
 
+/* Cuts the next line (without its \n or \r\n) out of a writable buffer ending at `end`,
+ * NUL-terminating it in place: NULL, or why the line is refused ("line too long" over max
+ * bytes, "NUL byte in line"). *cursor moves past the line either way. */
+const char *afb_next_line(char **cursor, char *end, size_t max, char **line);
+
 /* HTML-escape & < > " ' for safe inclusion in pages. */
 char *afb_html_escape(apr_pool_t *p, const char *in);
 

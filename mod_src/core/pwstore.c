@@ -1,6 +1,7 @@
 /* The synchronized password-hash store: parsing `user:hash` lines and verifying passwords.
  * Crypt-style hashes go through libxcrypt's crypt_rn(), PBKDF2-SHA256 through OpenSSL, the
  * weak APR formats through apr-util's encoders; every final comparison is constant-time. */
+#include "authfb/util.h"
 #include "authfb/pwstore.h"
 
 #include <crypt.h>
@@ -393,25 +394,6 @@ static const char *representative_hash(const kind_tally_t *tally)
     return best == AFB_HASH_UNKNOWN ? default_dummy_hash : tally->first[best];
 }
 
-/* Cuts the next line (without \n or \r\n) out of buf; NULL reason or why it is refused. */
-static const char *next_line(char **cursor, char *end, char **line)
-{
-    char *start = *cursor;
-    char *nl = memchr(start, '\n', (size_t)(end - start));
-    char *stop = nl ? nl : end;
-
-    *cursor = nl ? nl + 1 : end;
-    if (stop > start && stop[-1] == '\r')
-        stop--;
-    if ((size_t)(stop - start) > AFB_PW_MAX_LINE)
-        return "line too long";
-    if (memchr(start, '\0', (size_t)(stop - start)) != NULL)
-        return "NUL byte in line";
-    *stop = '\0';
-    *line = start;
-    return NULL;
-}
-
 static afb_status_t parse_lines(afb_pwstore_t *s, apr_pool_t *p, char *buf, size_t len,
                                 int *weak, const char **err)
 {
@@ -422,7 +404,7 @@ static afb_status_t parse_lines(afb_pwstore_t *s, apr_pool_t *p, char *buf, size
     memset(&tally, 0, sizeof(tally));
     while (cursor < end) {
         char *line = NULL;
-        const char *why = next_line(&cursor, end, &line);
+        const char *why = afb_next_line(&cursor, end, AFB_PW_MAX_LINE, &line);
         lineno++;
         if (why == NULL && (line[0] == '#' || is_blank(line)))
             continue;

@@ -1,4 +1,5 @@
 /* RFC 4226 HOTP / RFC 6238 TOTP with OpenSSL HMAC, and the local secrets store. */
+#include "authfb/util.h"
 #include "authfb/totp.h"
 
 #include <stdlib.h>
@@ -331,25 +332,6 @@ static int is_blank(const char *line)
     return 1;
 }
 
-/* Cuts the next line (without \n or \r\n) out of the text; NULL or why it is refused. */
-static const char *next_line(char **cursor, char *end, char **line)
-{
-    char *start = *cursor;
-    char *nl = memchr(start, '\n', (size_t)(end - start));
-    char *stop = nl ? nl : end;
-
-    *cursor = nl ? nl + 1 : end;
-    if (stop > start && stop[-1] == '\r')
-        stop--;
-    if ((size_t)(stop - start) > TOTP_MAX_LINE)
-        return "line too long";
-    if (memchr(start, '\0', (size_t)(stop - start)) != NULL)
-        return "NUL byte in line";
-    *stop = '\0';
-    *line = start;
-    return NULL;
-}
-
 static afb_status_t parse_lines(apr_pool_t *p, afb_totp_store_t *s, const char **err)
 {
     char *cursor = s->text, *end = s->text + s->text_len - 1;
@@ -357,7 +339,7 @@ static afb_status_t parse_lines(apr_pool_t *p, afb_totp_store_t *s, const char *
 
     while (cursor < end) {
         char *line = NULL;
-        const char *why = next_line(&cursor, end, &line);
+        const char *why = afb_next_line(&cursor, end, TOTP_MAX_LINE, &line);
         lineno++;
         if (why == NULL && (line[0] == '#' || is_blank(line)))
             continue;

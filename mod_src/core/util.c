@@ -487,3 +487,21 @@ afb_status_t afb_parse_uint(const char *s, long max, long *out)
     *out = (long)v;
     return AFB_OK;
 }
+
+const char *afb_next_line(char **cursor, char *end, size_t max, char **line)
+{
+    char *start = *cursor;
+    char *nl = memchr(start, '\n', (size_t)(end - start));
+    char *stop = nl ? nl : end;
+
+    *cursor = nl ? nl + 1 : end;
+    if (stop > start && stop[-1] == '\r')
+        stop--;
+    if ((size_t)(stop - start) > max)
+        return "line too long";
+    if (memchr(start, '\0', (size_t)(stop - start)) != NULL)
+        return "NUL byte in line";
+    *stop = '\0';
+    *line = start;
+    return NULL;
+}
