@@ -165,11 +165,11 @@ static int afb_login_form(request_rec *r, const afb_flow_t *flow, const char *er
         "<form method=\"post\" action=\"", action, "\" autocomplete=\"off\">"
         "<input type=\"hidden\" name=\"csrf\" value=\"", afb_html_escape(r->pool, flow->csrf),
         "\"><label for=\"user\">User name</label>"
-        "<input type=\"text\" id=\"user\" name=\"user\" autocomplete=\"username\" required "
-        "autofocus value=\"", afb_html_escape(r->pool, user ? user : ""), "\">"
+        "<input type=\"text\" id=\"user\" name=\"user\" autocomplete=\"username\" required",
+        user ? "" : " autofocus", " value=\"", afb_html_escape(r->pool, user ? user : ""), "\">"
         "<label for=\"password\">Password</label>"
         "<input type=\"password\" id=\"password\" name=\"password\" "
-        "autocomplete=\"current-password\" required>"
+        "autocomplete=\"current-password\" required", user ? " autofocus" : "", ">"
         "<button type=\"submit\">Sign in</button></form>", NULL));
 }
 
