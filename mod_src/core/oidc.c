@@ -1071,6 +1071,8 @@ static afb_status_t pending_fill(apr_pool_t *p, json_t *o, afb_oidc_pending_t *o
     out->return_to = apr_pstrdup(p, r);
     out->location = apr_pstrdup(p, l);
     out->degraded = d != 0;
+    if (e < 0 || e > (json_int_t)(INT64_MAX / APR_USEC_PER_SEC) || t < 0 || t > 315360000)
+        return AFB_EINVAL; /* cannot be a time this module sealed */
     out->lifetime = (long)t;
     out->expires = apr_time_from_sec((apr_time_t)e);
     return AFB_OK;

@@ -5,11 +5,15 @@
 #include "authfb/throttle.h"
 
 #define AFB_THROTTLE_WIRE_LEN 12
+/* Window starts beyond this (year ~2262 is INT64_MAX µs) come from a damaged or hostile
+ * cache entry; they are refused so the window arithmetic cannot overflow. */
+#define AFB_THROTTLE_MAX_START (INT64_MAX / 4)
 
 static int window_open(const afb_throttle_rec_t *r, const afb_throttle_policy_t *pol,
                        apr_time_t now)
 {
-    if (r->failures == 0 || now < r->window_start)
+    if (r->failures == 0 || now < r->window_start || r->window_start < 0 ||
+        r->window_start > AFB_THROTTLE_MAX_START)
         return 0;
     return now - r->window_start < pol->window;
 }
@@ -38,9 +42,13 @@ void afb_throttle_add_failure(afb_throttle_rec_t *r, const afb_throttle_policy_t
 long afb_throttle_retry_after(const afb_throttle_rec_t *r, const afb_throttle_policy_t *pol,
                               apr_time_t now)
 {
-    apr_interval_time_t left = r->window_start + pol->window - now;
+    apr_interval_time_t left;
     long secs;
 
+    if (r->window_start < 0 || r->window_start > AFB_THROTTLE_MAX_START || pol->window < 0 ||
+        pol->window > AFB_THROTTLE_MAX_START || now < 0)
+        return 1;
+    left = r->window_start + pol->window - now;
     if (left <= 0)
         return 1;
     secs = (long)((left + APR_USEC_PER_SEC - 1) / APR_USEC_PER_SEC);
@@ -70,6 +78,8 @@ afb_status_t afb_throttle_decode(const unsigned char *in, size_t len, afb_thrott
         failures = (failures << 8) | in[i];
     for (i = 0; i < 8; i++)
         ws = (ws << 8) | in[4 + i];
+    if (ws > (uint64_t)AFB_THROTTLE_MAX_START)
+        return AFB_EINVAL;
     r->failures = failures;
     r->window_start = (int64_t)ws;
     return AFB_OK;
