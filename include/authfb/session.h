@@ -7,6 +7,9 @@
 #include "authfb/crypto.h"
 
 #define AFB_SESSION_MAX_FIELD 255 /* bytes of user, path, mfa each */
+#define AFB_SESSION_MAX_CLAIMS 8    /* identity claims carried for the backend */
+#define AFB_SESSION_MAX_CLAIM_NAME 32
+#define AFB_SESSION_CLAIMS_BYTES 512 /* names and values together, to keep the cookie small */
 
 typedef struct {
     const char *user;
@@ -16,6 +19,11 @@ typedef struct {
     apr_time_t expires;
     int degraded;       /* path was not the first of its chain */
     int extended;       /* already extended once by AuthFallbackOutageGrace */
+    /* Claims of the OpenID Provider passed on as AUTH_FALLBACK_CLAIM_<NAME> (claims_env=).
+     * Names: 1..32 of [A-Za-z0-9_]; values: 1..255 bytes without control characters. */
+    int n_claims;
+    const char *claim_name[AFB_SESSION_MAX_CLAIMS];
+    const char *claim_value[AFB_SESSION_MAX_CLAIMS];
 } afb_session_t;
 
 afb_status_t afb_session_seal(const afb_keyring_t *kr, apr_pool_t *p, const afb_session_t *s,

@@ -3,6 +3,7 @@
  * Layout (version 1):
  *   u8 version | u8 flags (bit0 degraded, bit1 extended) | i64 issued | i64 expires
  *   (seconds, big-endian) | u8 len + user | u8 len + path | u8 len + mfa
+ *   [flag bit2: u8 n | n x (u8 len + claim name | u8 len + claim value)]
  * Every field must be present, non-empty, without NUL, at most AFB_SESSION_MAX_FIELD bytes;
  * nothing may follow the last field. */
 #include "authfb/session.h"
@@ -14,9 +15,11 @@
 #define SESSION_PURPOSE "session"
 #define FLAG_DEGRADED 0x01
 #define FLAG_EXTENDED 0x02
-#define FLAGS_KNOWN (FLAG_DEGRADED | FLAG_EXTENDED)
+#define FLAG_CLAIMS 0x04
+#define FLAGS_KNOWN (FLAG_DEGRADED | FLAG_EXTENDED | FLAG_CLAIMS)
 #define SESSION_FIXED (1 + 1 + 8 + 8)
-#define SESSION_MAX (SESSION_FIXED + 3 * (1 + AFB_SESSION_MAX_FIELD))
+#define SESSION_MAX (SESSION_FIXED + 3 * (1 + AFB_SESSION_MAX_FIELD) + 1 + \
+                     2 * AFB_SESSION_MAX_CLAIMS + AFB_SESSION_CLAIMS_BYTES)
 
 typedef struct {
     const unsigned char *p;
@@ -85,25 +88,90 @@ static const char *get_str(apr_pool_t *p, reader_t *r)
     return apr_pstrmemdup(p, (const char *)r->p - n, n);
 }
 
+static int claim_name_ok(const char *s)
+{
+    size_t i, n = s ? strlen(s) : 0;
+    if (n == 0 || n > AFB_SESSION_MAX_CLAIM_NAME)
+        return 0;
+    for (i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+              (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            return 0;
+    return 1;
+}
+
+static int claim_value_ok(const char *s)
+{
+    const unsigned char *c;
+    if (!field_ok(s))
+        return 0;
+    for (c = (const unsigned char *)s; *c; c++)
+        if (*c < 0x20 || *c == 0x7f)
+            return 0;
+    return 1;
+}
+
+static int claims_ok(const afb_session_t *s)
+{
+    size_t total = 0;
+    int i;
+    if (s->n_claims < 0 || s->n_claims > AFB_SESSION_MAX_CLAIMS)
+        return 0;
+    for (i = 0; i < s->n_claims; i++) {
+        if (!claim_name_ok(s->claim_name[i]) || !claim_value_ok(s->claim_value[i]))
+            return 0;
+        total += strlen(s->claim_name[i]) + strlen(s->claim_value[i]);
+    }
+    return total <= AFB_SESSION_CLAIMS_BYTES;
+}
+
 afb_status_t afb_session_seal(const afb_keyring_t *kr, apr_pool_t *p, const afb_session_t *s,
                               const char **cookie)
 {
     unsigned char buf[SESSION_MAX];
     size_t o;
+    int i;
 
     if (s == NULL || cookie == NULL || !field_ok(s->user) || !field_ok(s->path)
-        || !field_ok(s->mfa)) {
+        || !field_ok(s->mfa) || !claims_ok(s)) {
         return AFB_EINVAL;
     }
     buf[0] = SESSION_VERSION;
-    buf[1] = (unsigned char)((s->degraded ? FLAG_DEGRADED : 0) | (s->extended ? FLAG_EXTENDED : 0));
+    buf[1] = (unsigned char)((s->degraded ? FLAG_DEGRADED : 0) | (s->extended ? FLAG_EXTENDED : 0)
+                             | (s->n_claims ? FLAG_CLAIMS : 0));
     put_i64(buf + 2, s->issued);
     put_i64(buf + 10, s->expires);
     o = SESSION_FIXED;
     o += put_str(buf + o, s->user);
     o += put_str(buf + o, s->path);
     o += put_str(buf + o, s->mfa);
+    if (s->n_claims) {
+        buf[o++] = (unsigned char)s->n_claims;
+        for (i = 0; i < s->n_claims; i++) {
+            o += put_str(buf + o, s->claim_name[i]);
+            o += put_str(buf + o, s->claim_value[i]);
+        }
+    }
     return afb_seal(kr, p, SESSION_PURPOSE, buf, o, cookie);
+}
+
+static int get_claims(apr_pool_t *p, reader_t *r, afb_session_t *s)
+{
+    int i, n;
+    if (r->left < 1)
+        return 0;
+    n = r->p[0];
+    r->p++;
+    r->left--;
+    if (n < 1 || n > AFB_SESSION_MAX_CLAIMS)
+        return 0;
+    for (i = 0; i < n; i++) {
+        if ((s->claim_name[i] = get_str(p, r)) == NULL ||
+            (s->claim_value[i] = get_str(p, r)) == NULL)
+            return 0;
+    }
+    s->n_claims = n;
+    return claims_ok(s);
 }
 
 /* Parse an authenticated plaintext into *s. */
@@ -122,9 +190,13 @@ static afb_status_t session_parse(apr_pool_t *p, const unsigned char *pt, size_t
     memset(s, 0, sizeof(*s));
     if (!get_i64(&r, &s->issued) || !get_i64(&r, &s->expires)
         || (s->user = get_str(p, &r)) == NULL || (s->path = get_str(p, &r)) == NULL
-        || (s->mfa = get_str(p, &r)) == NULL || r.left != 0) {
+        || (s->mfa = get_str(p, &r)) == NULL) {
         return AFB_EINVAL;
     }
+    if ((flags & FLAG_CLAIMS) && !get_claims(p, &r, s))
+        return AFB_EINVAL;
+    if (r.left != 0)
+        return AFB_EINVAL;
     s->degraded = (flags & FLAG_DEGRADED) != 0;
     s->extended = (flags & FLAG_EXTENDED) != 0;
     return AFB_OK;

@@ -147,7 +147,9 @@ void afb_nocache(request_rec *r);
 
 /* afb_signin.c: start and finish sign-ins */
 int afb_start_signin(request_rec *r, afb_dir_conf_t *dc);
-int afb_issue_session(request_rec *r, const afb_flow_t *flow, const char *mfa);
+/* claims: the OpenID Provider's claims to pass on (claims_env=), or NULL. */
+int afb_issue_session(request_rec *r, const afb_flow_t *flow, const char *mfa,
+                      const apr_table_t *claims);
 const char *afb_client_ip(request_rec *r);
 
 #endif

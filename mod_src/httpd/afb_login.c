@@ -328,7 +328,7 @@ static int afb_mfa_post(request_rec *r, afb_flow_t *flow)
             return afb_mfa_none_left(r, flow, 0);
     }
     if (st == AFB_OK)
-        return afb_issue_session(r, flow, prov->conf.name);
+        return afb_issue_session(r, flow, prov->conf.name, NULL);
     if (st == AFB_EIO || st == AFB_ERR) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "AFB00023: TOTP replay state unavailable; code for %s not accepted",

@@ -37,6 +37,26 @@ static const char *const *afb_claim_list(apr_pool_t *p, const char *csv)
     return (const char *const *)arr->elts;
 }
 
+/* claims_env= names become AUTH_FALLBACK_CLAIM_<NAME> variables and travel in the session
+ * cookie: plain identifiers, at most AFB_SESSION_MAX_CLAIMS of them. */
+static const char *afb_claims_check(apr_pool_t *ptemp, const char *const *claims)
+{
+    int n;
+    for (n = 0; claims && claims[n]; n++) {
+        const char *c;
+        if (n >= AFB_SESSION_MAX_CLAIMS)
+            return apr_psprintf(ptemp, "claims_env= names at most %d claims",
+                                AFB_SESSION_MAX_CLAIMS);
+        if (!*claims[n] || strlen(claims[n]) > AFB_SESSION_MAX_CLAIM_NAME)
+            return apr_psprintf(ptemp, "claims_env=: '%s' is not a claim name", claims[n]);
+        for (c = claims[n]; *c; c++)
+            if (!apr_isalnum(*c) && *c != '_')
+                return apr_psprintf(ptemp, "claims_env=: '%s' is not a claim name (letters, "
+                                    "digits and _)", claims[n]);
+    }
+    return NULL;
+}
+
 const char *afb_oidc_configure(afb_provider_t *prov, apr_pool_t *p, apr_pool_t *ptemp)
 {
     afb_oidc_rt_t *rt = apr_pcalloc(p, sizeof(*rt));
@@ -52,6 +72,8 @@ const char *afb_oidc_configure(afb_provider_t *prov, apr_pool_t *p, apr_pool_t *
     rt->conf.ca_file = apr_table_get(kv, "ca_file");
     rt->conf.timeout = prov->conf.timeout;
     rt->conf.claims = afb_claim_list(p, apr_table_get(kv, "claims_env"));
+    if ((err = afb_claims_check(ptemp, rt->conf.claims)))
+        return err;
     if (apr_table_get(kv, "token_auth") &&
         afb_oidc_token_auth_parse(apr_table_get(kv, "token_auth"), &rt->conf.token_auth) != AFB_OK)
         return "token_auth= must be client_secret_basic or client_secret_post";
@@ -383,7 +405,7 @@ static int afb_oidc_finish(request_rec *r, const afb_oidc_pending_t *pend, const
     flow.return_to = pend->return_to;
     flow.degraded = pend->degraded;
     flow.lifetime = pend->lifetime;
-    return afb_issue_session(r, &flow, "none");
+    return afb_issue_session(r, &flow, "none", id.claims);
 }
 
 int afb_callback_handler(request_rec *r)

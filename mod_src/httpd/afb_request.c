@@ -61,6 +61,7 @@ static int afb_session_fits(request_rec *r, const afb_dir_conf_t *dc, const afb_
 static void afb_session_accept(request_rec *r, const afb_session_t *s)
 {
     afb_req_state_t *st = apr_pcalloc(r->pool, sizeof(*st));
+    int i;
     st->session = *s;
     ap_set_module_config(r->request_config, &auth_fallback_module, st);
     r->user = apr_pstrdup(r->pool, s->user);
@@ -71,6 +72,11 @@ static void afb_session_accept(request_rec *r, const afb_session_t *s)
     apr_table_setn(r->subprocess_env, "AUTH_FALLBACK_DEGRADED", s->degraded ? "1" : "0");
     apr_table_setn(r->subprocess_env, "AUTH_FALLBACK_SESSION_EXPIRES",
                    apr_psprintf(r->pool, "%" APR_TIME_T_FMT, apr_time_sec(s->expires)));
+    for (i = 0; i < s->n_claims; i++) {
+        char *name = apr_pstrcat(r->pool, "AUTH_FALLBACK_CLAIM_", s->claim_name[i], NULL);
+        ap_str_toupper(name);
+        apr_table_setn(r->subprocess_env, name, s->claim_value[i]);
+    }
 }
 
 /* AuthFallbackOutageGrace: an expiring session is extended once while the path that issued

@@ -316,7 +316,23 @@ int afb_activate_standby(request_rec *r, afb_flow_t *standby)
 
 /* ---- finishing a sign-in ---- */
 
-int afb_issue_session(request_rec *r, const afb_flow_t *flow, const char *mfa)
+typedef struct {
+    afb_session_t *s;
+} afb_claim_fill_t;
+
+static int afb_claim_each(void *baton, const char *key, const char *val)
+{
+    afb_session_t *s = ((afb_claim_fill_t *)baton)->s;
+    if (s->n_claims >= AFB_SESSION_MAX_CLAIMS)
+        return 0;
+    s->claim_name[s->n_claims] = key;
+    s->claim_value[s->n_claims] = val;
+    s->n_claims++;
+    return 1;
+}
+
+int afb_issue_session(request_rec *r, const afb_flow_t *flow, const char *mfa,
+                      const apr_table_t *claims)
 {
     afb_server_conf_t *conf = afb_main_conf();
     afb_session_t s;
@@ -330,7 +346,18 @@ int afb_issue_session(request_rec *r, const afb_flow_t *flow, const char *mfa)
     s.expires = now + apr_time_from_sec(flow->lifetime);
     s.degraded = flow->degraded;
     s.extended = 0;
-    if (afb_session_seal(conf->keyring, r->pool, &s, &cookie) != AFB_OK)
+    s.n_claims = 0;
+    if (claims) {
+        afb_claim_fill_t fill = {&s};
+        apr_table_do(afb_claim_each, &fill, claims, NULL);
+    }
+    if (afb_session_seal(conf->keyring, r->pool, &s, &cookie) != AFB_OK && s.n_claims) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "AFB01018: claims of %s not passed on: "
+                      "over %d bytes or not plain text", s.user, AFB_SESSION_CLAIMS_BYTES);
+        s.n_claims = 0;
+        cookie = NULL;
+    }
+    if (!cookie && afb_session_seal(conf->keyring, r->pool, &s, &cookie) != AFB_OK)
         return afb_unavailable_page(r, flow->location);
     afb_cookie_set(r, conf->cookie_name, cookie, -1, "/");
     afb_flow_forget(r);
@@ -395,7 +422,7 @@ int afb_mfa_none_left(request_rec *r, afb_flow_t *flow, int not_enrolled)
     flow->degraded = 1;
     if (flow->lifetime > flow->fallback_lifetime)
         flow->lifetime = flow->fallback_lifetime;
-    return afb_issue_session(r, flow, "none");
+    return afb_issue_session(r, flow, "none", NULL);
 }
 
 int afb_mfa_next(request_rec *r, afb_flow_t *flow, int from)
@@ -439,7 +466,7 @@ static int afb_mfa_not_enrolled(request_rec *r, const afb_flow_t *flow)
 int afb_after_first_factor(request_rec *r, afb_flow_t *flow)
 {
     if (flow->n_mfa == 0)
-        return afb_issue_session(r, flow, "none");
+        return afb_issue_session(r, flow, "none", NULL);
     if (!afb_mfa_next(r, flow, 0))
         return afb_mfa_none_left(r, flow, afb_mfa_not_enrolled(r, flow));
     flow->stage = AFB_FLOW_MFA;

@@ -49,10 +49,15 @@ static void put_record(const char *target, const char *name, const char *purpose
 
 static void sessions(void)
 {
-    afb_session_t s = { "alice", "local", "totp", AFB_FUZZ_NOW - apr_time_from_sec(60),
-                        AFB_FUZZ_NOW + apr_time_from_sec(3600), 0, 0 };
-    afb_session_t old = { "bob@example.org", "oidc", "none", AFB_FUZZ_NOW - apr_time_from_sec(7200),
-                          AFB_FUZZ_NOW - apr_time_from_sec(60), 1, 1 };
+    afb_session_t s = { .user = "alice", .path = "local", .mfa = "totp",
+                        .issued = AFB_FUZZ_NOW - apr_time_from_sec(60),
+                        .expires = AFB_FUZZ_NOW + apr_time_from_sec(3600),
+                        .n_claims = 1, .claim_name = {"email"},
+                        .claim_value = {"alice@example.org"} };
+    afb_session_t old = { .user = "bob@example.org", .path = "oidc", .mfa = "none",
+                          .issued = AFB_FUZZ_NOW - apr_time_from_sec(7200),
+                          .expires = AFB_FUZZ_NOW - apr_time_from_sec(60), .degraded = 1,
+                          .extended = 1 };
     const char *c1 = NULL, *c2 = NULL;
 
     if (afb_session_seal(afb_fuzz_keyring(), pool, &s, &c1) != AFB_OK

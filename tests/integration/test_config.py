@@ -53,6 +53,12 @@ BAD_CONFIGS = [
     ("bad cookie option",
      PASSWORD_TOTP_CONF + "AuthFallbackCookie samesite=Sometimes\n",
      "AuthFallbackCookie: invalid 'samesite=Sometimes'"),
+    ("a claim name that cannot be a variable",
+     PASSWORD_TOTP_CONF.replace("AuthFallbackProvider totp totp",
+                                "AuthFallbackProvider op oidc http://127.0.0.1:9/.well-known/"
+                                "openid-configuration client_id=x claims_env=e-mail\n"
+                                "AuthFallbackProvider totp totp"),
+     "claims_env=: 'e-mail' is not a claim name"),
     ("require of an unknown path",
      PASSWORD_TOTP_CONF.replace("Require valid-user", "Require fallback-path nosuch"),
      "'nosuch' is not a declared"),

@@ -25,7 +25,8 @@ AuthFallbackProvider phs password {root}/data/phs.passwd
 def oidc(make_httpd):
     port = free_port()
     op = OpenIDProvider(f"http://127.0.0.1:{port}/auth-fallback/callback").start()
-    h = make_httpd(OIDC_CONF.replace("@OP@", op.provider_line()), start=False)
+    h = make_httpd(OIDC_CONF.replace("@OP@", op.provider_line(extra="claims_env=email,sub")),
+                   start=False)
     h.port, h.base = port, f"http://127.0.0.1:{port}"
     h.start()
     yield h, op
@@ -58,6 +59,8 @@ def test_sign_in_through_the_openid_provider(oidc):
     assert env["AUTH_FALLBACK_PATH"] == "op"
     assert env["AUTH_FALLBACK_DEGRADED"] == "0"
     assert env["AUTH_FALLBACK_MFA"] == "none"
+    assert env["AUTH_FALLBACK_CLAIM_EMAIL"] == "alice@example.org"  # claims_env=email,sub
+    assert env["AUTH_FALLBACK_CLAIM_SUB"] == "alice"
     ev = h.wait_event("auth.success")[0]
     assert ev["path"] == "op" and ev["user"] == "alice"
 

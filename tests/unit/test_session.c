@@ -180,6 +180,43 @@ static void test_seal_rejects_bad_fields(void **state)
     assert_int_equal(afb_session_seal(kr, pool, &s, &cookie), AFB_EINVAL);
 }
 
+static void test_claims(void **state)
+{
+    afb_session_t s = realistic(), out;
+    char big[300];
+    const char *cookie;
+
+    (void)state;
+    s.n_claims = 2;
+    s.claim_name[0] = "email";
+    s.claim_value[0] = "alice@corp.example.com";
+    s.claim_name[1] = "groups";
+    s.claim_value[1] = "payroll-readers,staff";
+    cookie = seal(&s);
+    assert_true(strlen(cookie) < 300);
+    assert_int_equal(afb_session_open(kr, pool, cookie, NOW, &out), AFB_OK);
+    assert_int_equal(out.n_claims, 2);
+    assert_string_equal(out.claim_name[1], "groups");
+    assert_string_equal(out.claim_value[1], "payroll-readers,staff");
+    /* Names are plain identifiers; values carry no control characters (header splitting). */
+    s.claim_name[1] = "x-y";
+    assert_int_equal(afb_session_seal(kr, pool, &s, &cookie), AFB_EINVAL);
+    s.claim_name[1] = "groups";
+    s.claim_value[1] = "a\r\nSet-Cookie: x=1";
+    assert_int_equal(afb_session_seal(kr, pool, &s, &cookie), AFB_EINVAL);
+    /* A cap keeps the cookie small. */
+    memset(big, 'v', 255);
+    big[255] = '\0';
+    s.claim_value[0] = big;
+    s.claim_value[1] = big;
+    s.claim_name[2] = "more";
+    s.claim_value[2] = big;
+    s.n_claims = 3;
+    assert_int_equal(afb_session_seal(kr, pool, &s, &cookie), AFB_EINVAL);
+    s.n_claims = AFB_SESSION_MAX_CLAIMS + 1;
+    assert_int_equal(afb_session_seal(kr, pool, &s, &cookie), AFB_EINVAL);
+}
+
 static void test_tamper_every_byte(void **state)
 {
     afb_session_t s = realistic();
@@ -332,6 +369,7 @@ int main(void)
         cmocka_unit_test(test_tamper_every_byte),
         cmocka_unit_test(test_garbage_and_other_purposes),
         cmocka_unit_test(test_rotation),
+        cmocka_unit_test(test_claims),
         cmocka_unit_test(test_handwritten_record_opens),
         cmocka_unit_test(test_malformed_records),
     };
