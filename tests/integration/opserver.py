@@ -14,7 +14,7 @@ OP_SCRIPT = os.path.join(SOURCE_DIR, "tests", "op", "op.mjs")
 class OpenIDProvider:
     def __init__(self, redirect_uri, auto_login="alice", client_id="legacy-apps",
                  client_secret="op-client-secret-1234567890", alg="RS256", port=None,
-                 issuer_port=None):
+                 issuer_port=None, token_auth=None):
         self.dir = tempfile.mkdtemp(prefix="afb-op-")
         self.port = port or free_port()
         # With issuer_port, the OP is reached through a proxy on that port (fault tests).
@@ -25,6 +25,7 @@ class OpenIDProvider:
         self.redirect_uri = redirect_uri
         self.auto_login = auto_login
         self.alg = alg
+        self.token_auth = token_auth
         self.proc = None
         self.secret_file = os.path.join(self.dir, "client.secret")
         with open(self.secret_file, "w") as f:
@@ -38,6 +39,8 @@ class OpenIDProvider:
                "--alg", self.alg]
         if self.auto_login:
             cmd += ["--auto-login", self.auto_login]
+        if self.token_auth:
+            cmd += ["--token-auth", self.token_auth]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True, bufsize=1)
         self.wait_for("READY", timeout)

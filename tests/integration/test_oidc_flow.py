@@ -180,3 +180,21 @@ def test_connections_to_the_op_are_reused(oidc):
                          capture_output=True, text=True).stdout
     ours = [line for line in out.splitlines() if '"apache2"' in line]  # not this test's client
     assert ours, "no connection from httpd to the OP kept open for the next request"
+
+
+@pytest.mark.parametrize("alg,token_auth", [("ES256", "client_secret_post"),
+                                            ("PS256", "client_secret_basic")])
+def test_other_algorithms_and_client_authentication(make_httpd, alg, token_auth):
+    port = free_port()
+    op = OpenIDProvider(f"http://127.0.0.1:{port}/auth-fallback/callback", alg=alg,
+                        token_auth=token_auth).start()
+    try:
+        h = make_httpd(OIDC_CONF.replace("@OP@", op.provider_line(
+            extra=f"token_auth={token_auth}")), start=False)
+        h.port, h.base = port, f"http://127.0.0.1:{port}"
+        h.start()
+        b = h.client()
+        assert b.get(to_callback(b)).status_code == 303
+        assert b.get("/app/env").json()["AUTH_FALLBACK_PATH"] == "op"
+    finally:
+        op.stop()
