@@ -32,7 +32,7 @@ class OpenIDProvider:
             f.write(client_secret + "\n")
         os.chmod(self.secret_file, 0o600)
 
-    def start(self, timeout=20):
+    def start(self, timeout=60):
         cmd = ["node", OP_SCRIPT, "--port", str(self.port), "--issuer", self.issuer,
                "--jwks", os.path.join(self.dir, "jwks.json"), "--client-id", self.client_id,
                "--client-secret", self.client_secret, "--redirect-uri", self.redirect_uri,
