@@ -169,3 +169,32 @@ afb_status_t afb_cache_locked(request_rec *r, afb_status_t (*fn)(afb_cache_t *c,
     apr_global_mutex_unlock(afb_cache_mutex);
     return st;
 }
+
+typedef struct {
+    const char *key;
+    apr_interval_time_t ttl;
+    int used;
+} afb_once_t;
+
+static afb_status_t afb_once_check(afb_cache_t *c, void *baton)
+{
+    afb_once_t *o = baton;
+    unsigned char v[1] = {1};
+    size_t len = sizeof(v);
+    afb_status_t st = c->get(c, o->key, v, &len, NULL);
+    if (st == AFB_OK) {
+        o->used = 1;
+        return AFB_OK;
+    }
+    if (st != AFB_ENOENT)
+        return st;
+    return c->set(c, o->key, v, 1, apr_time_now() + o->ttl, NULL);
+}
+
+afb_status_t afb_cache_once(request_rec *r, const char *key, apr_interval_time_t ttl, int *used)
+{
+    afb_once_t o = {key, ttl, 0};
+    afb_status_t st = afb_cache_locked(r, afb_once_check, &o);
+    *used = o.used;
+    return st;
+}

@@ -114,6 +114,9 @@ int afb_cache_pre_config(apr_pool_t *pconf);
 int afb_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
 void afb_cache_child_init(apr_pool_t *pchild, server_rec *s);
 afb_cache_t *afb_cache_for(request_rec *r);
+/* Mark key as used for ttl; *used says whether it already was (single use of OIDC states and
+ * remote MFA codes). AFB_EIO when the cache cannot say. */
+afb_status_t afb_cache_once(request_rec *r, const char *key, apr_interval_time_t ttl, int *used);
 /* Run fn with the cross-process cache lock held (a read-modify-write such as TOTP replay). */
 afb_status_t afb_cache_locked(request_rec *r, afb_status_t (*fn)(afb_cache_t *c, void *baton),
                               void *baton);

@@ -293,6 +293,38 @@ static afb_status_t afb_verify_totp(request_rec *r, afb_provider_t *prov, const 
     return rp.replay ? AFB_EREPLAY : AFB_OK;
 }
 
+/* A code a remote service accepted is accepted once: many services (rlm_totp among them)
+ * take the same code again within its time step. */
+#define AFB_REMOTE_CODE_TTL apr_time_from_sec(300)
+
+static const char *afb_code_key(request_rec *r, const afb_provider_t *prov, const char *user,
+                                const char *code)
+{
+    return afb_user_key(r, apr_pstrcat(r->pool, "code:", prov->conf.name, ":", NULL),
+                        apr_pstrcat(r->pool, user, "\n", code, NULL));
+}
+
+static afb_status_t afb_verify_remote(request_rec *r, afb_provider_t *prov, const char *user,
+                                      const char *code, const char **why)
+{
+    const char *key = afb_code_key(r, prov, user, code);
+    afb_cache_t *c = afb_cache_for(r);
+    unsigned char v[1];
+    size_t len = sizeof(v);
+    int used = 0;
+    afb_status_t st;
+    if (!key)
+        return AFB_ERR;
+    if (c->get(c, key, v, &len, NULL) == AFB_OK)
+        return AFB_EREPLAY; /* not even asked again */
+    st = afb_mfa_remote_check(r, prov, user, code, why);
+    if (st != AFB_OK)
+        return st;
+    if (afb_cache_once(r, key, AFB_REMOTE_CODE_TTL, &used) != AFB_OK)
+        return AFB_ERR; /* cannot promise single use: refused, as for local codes */
+    return used ? AFB_EREPLAY : AFB_OK;
+}
+
 static int afb_mfa_post(request_rec *r, afb_flow_t *flow)
 {
     int status = OK;
@@ -316,7 +348,7 @@ static int afb_mfa_post(request_rec *r, afb_flow_t *flow)
             st = afb_verify_totp(r, prov, flow->user, code);
             break;
         }
-        st = afb_mfa_remote_check(r, prov, flow->user, code, &why);
+        st = afb_verify_remote(r, prov, flow->user, code, &why);
         if (st != AFB_EIO && st != AFB_ETIMEOUT)
             break;
         /* The service failed, not the person: the next MFA provider checks the same code. */

@@ -327,38 +327,18 @@ static const char *afb_op_error(apr_pool_t *p, const char *err)
     return apr_pstrcat(p, "op_error:", err, NULL);
 }
 
-typedef struct {
-    const char *key;
-    int used;
-} afb_once_t;
-
-static afb_status_t afb_once_check(afb_cache_t *c, void *baton)
-{
-    afb_once_t *o = baton;
-    unsigned char v[1] = {1};
-    size_t len = sizeof(v);
-    afb_status_t st = c->get(c, o->key, v, &len, NULL);
-    if (st == AFB_OK) {
-        o->used = 1;
-        return AFB_OK;
-    }
-    if (st != AFB_ENOENT)
-        return st;
-    return c->set(c, o->key, v, 1,
-                  apr_time_now() + apr_time_from_sec(AFB_OIDC_PENDING_LIFETIME), NULL);
-}
-
 /* Each state is redeemed once, across every child and node sharing the cache. */
 static int afb_state_used(request_rec *r, const char *state)
 {
     unsigned char mac[32];
-    afb_once_t o = {NULL, 0};
+    int used = 0;
     if (afb_keyring_mac(afb_main_conf()->keyring, state, strlen(state), mac) != AFB_OK)
         return 0;
-    o.key = apr_pstrcat(r->pool, "oidc:", afb_b64url_encode(r->pool, mac, 18), NULL);
-    if (afb_cache_locked(r, afb_once_check, &o) != AFB_OK)
+    if (afb_cache_once(r, apr_pstrcat(r->pool, "oidc:", afb_b64url_encode(r->pool, mac, 18),
+                                      NULL), apr_time_from_sec(AFB_OIDC_PENDING_LIFETIME),
+                       &used) != AFB_OK)
         return 0; /* the OP refuses a second use of the code anyway */
-    return o.used;
+    return used;
 }
 
 static int afb_oidc_infra_failure(request_rec *r, afb_provider_t *prov,

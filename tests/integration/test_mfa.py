@@ -79,6 +79,24 @@ def test_radius_accepts_and_rejects(make_httpd, radius):
     assert ev["reason"] == "bad_code" and ev["mfa"] == "radius"
 
 
+def test_a_code_the_radius_server_accepted_is_accepted_once(make_httpd, radius):
+    # rlm_totp itself takes the same code again within its 30 s step; the module does not.
+    h = make_httpd(conf(radius_line(radius), "radius"))
+    wait_transition(h, "radius", "UP")
+    fresh_step()
+    code = totp(TOTP_SECRETS["alice"])
+    assert radius.radclient("alice", code)[0] == "Access-Accept"  # the server alone: accepted
+    b = h.client()
+    b.password_step("alice", PASSWORDS["alice"])
+    assert b.mfa_step(code).status_code == 303
+    again = h.client()
+    again.password_step("alice", PASSWORDS["alice"])
+    r = again.mfa_step(code)
+    assert r.status_code == 200 and "already been used" in r.text
+    assert "authfb_session=" not in r.headers.get("Set-Cookie", "")
+    assert [e["reason"] for e in h.events("auth.failure")] == ["code_replayed"]
+
+
 def test_radius_stopped_between_password_and_code(make_httpd, radius):
     h = make_httpd(conf(radius_line(radius, extra="timeout=1 interval=30"), "radius totp"))
     wait_transition(h, "radius", "UP")
@@ -215,6 +233,16 @@ def test_http_mfa_modes(make_httpd, pi, mode, expect_mfa):
     assert session_env(b)["AUTH_FALLBACK_MFA"] == expect_mfa
     if mode != "normal":  # asked, failed as a service, and the same code went to local TOTP
         assert "AFB01015: provider pi could not check the code of alice" in h.error_log()
+
+
+def test_a_code_the_http_service_accepted_is_accepted_once(make_httpd, pi):
+    h = make_httpd(conf(http_line(pi), "pi"))
+    code = totp(TOTP_SECRETS["alice"])
+    for expect in (303, 200):
+        b = h.client()
+        b.password_step("alice", PASSWORDS["alice"])
+        assert b.mfa_step(code).status_code == expect
+    assert len(pi.checks) == 1  # the replay was refused without asking the service
 
 
 def test_http_mfa_reject_is_the_persons_failure(make_httpd, pi):
