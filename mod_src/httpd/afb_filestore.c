@@ -122,9 +122,22 @@ const char *afb_filestore_load_initial(afb_filestore_t *fs, apr_pool_t *ptemp)
     return NULL;
 }
 
+static apr_status_t afb_filestore_pool_cleanup(void *data)
+{
+    apr_pool_destroy(data);
+    return APR_SUCCESS;
+}
+
 void afb_filestore_child_init(afb_filestore_t *fs, apr_pool_t *pchild)
 {
-    fs->parent = pchild;
+    /* Worker threads make their own pools from pchild, which is not thread-safe to share:
+     * reloaded copies live in a pool of this store's own, touched only under fs->lock. */
+    apr_pool_t *own = NULL;
+    if (apr_pool_create_unmanaged_ex(&own, NULL, NULL) == APR_SUCCESS) {
+        fs->parent = own;
+        apr_pool_cleanup_register(pchild, own, afb_filestore_pool_cleanup,
+                                  apr_pool_cleanup_null);
+    }
     apr_thread_mutex_create(&fs->lock, APR_THREAD_MUTEX_DEFAULT, pchild);
 }
 

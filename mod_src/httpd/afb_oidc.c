@@ -132,16 +132,25 @@ static apr_status_t afb_prime_join(void *data)
     apr_status_t rv;
     if (pr->thread)
         apr_thread_join(&rv, pr->thread); /* at most one timeout per provider */
+    apr_pool_destroy(pr->pool);
     return APR_SUCCESS;
 }
 
 void afb_oidc_prime(apr_pool_t *pchild, apr_array_header_t *all)
 {
     afb_prime_t *pr = apr_pcalloc(pchild, sizeof(*pr));
+    int i, any = 0;
+    for (i = 0; i < all->nelts; i++)
+        any |= APR_ARRAY_IDX(all, i, afb_provider_t *)->conf.type == AFB_PROV_OIDC;
+    /* The thread's pools come from a pool of its own: pchild is shared with the worker
+     * threads and its pool tree is not safe to change from two threads. */
+    if (!any || apr_pool_create_unmanaged_ex(&pr->pool, NULL, NULL) != APR_SUCCESS)
+        return;
     pr->all = all;
-    pr->pool = pchild;
-    if (apr_thread_create(&pr->thread, NULL, afb_prime_run, pr, pchild) == APR_SUCCESS)
+    if (apr_thread_create(&pr->thread, NULL, afb_prime_run, pr, pr->pool) == APR_SUCCESS)
         apr_pool_cleanup_register(pchild, pr, afb_prime_join, apr_pool_cleanup_null);
+    else
+        apr_pool_destroy(pr->pool);
 }
 
 afb_status_t afb_oidc_health_probe(afb_provider_t *prov, apr_pool_t *p, const char **reason)
