@@ -42,6 +42,8 @@ def nodes(redis):
     yield a, b
     a.stop()
     b.stop()
+    for h in (a, b):
+        assert "AH00052" not in h.error_log(), h.error_log()
 
 
 def test_a_session_from_one_node_works_on_the_other(nodes):
