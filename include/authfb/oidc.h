@@ -127,6 +127,8 @@ typedef struct {
     const char *sub;
     apr_table_t *claims;        /* requested extra claims present as valid strings */
     apr_time_t expires;         /* the token's exp */
+    int mfa;                    /* the OP says it used several factors: `amr` holds "mfa"
+                                 * (RFC 8176) or AD FS's ".../claims/multipleauthn" */
 } afb_oidc_identity_t;
 
 /* Signature (jose), iss, aud (+azp), exp, iat, nbf, nonce (constant time), user claim.

@@ -476,6 +476,22 @@ static void extract_claims(apr_pool_t *p, json_t *c, const afb_oidc_expect_t *ex
     }
 }
 
+/* RFC 8176 authentication method references: "mfa" means several factors were used. */
+static int amr_says_mfa(json_t *payload)
+{
+    json_t *amr = json_object_get(payload, "amr");
+    size_t i;
+    if (!json_is_array(amr) || json_array_size(amr) > 32)
+        return 0;
+    for (i = 0; i < json_array_size(amr); i++) {
+        const char *m = json_string_value(json_array_get(amr, i));
+        if (m && (!strcmp(m, "mfa") ||
+                  !strcmp(m, "http://schemas.microsoft.com/claims/multipleauthn")))
+            return 1;
+    }
+    return 0;
+}
+
 afb_status_t afb_oidc_id_token_check(apr_pool_t *p, const afb_jwks_t *jwks,
                                      const afb_oidc_expect_t *ex, const char *id_token,
                                      afb_oidc_identity_t *out, const char **reason)
@@ -505,6 +521,7 @@ afb_status_t afb_oidc_id_token_check(apr_pool_t *p, const afb_jwks_t *jwks,
         return AFB_EINVAL;
     }
     extract_claims(p, jws.payload, ex, out);
+    out->mfa = amr_says_mfa(jws.payload);
     return AFB_OK;
 }
 

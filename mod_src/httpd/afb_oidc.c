@@ -394,7 +394,8 @@ static int afb_oidc_finish(request_rec *r, const afb_oidc_pending_t *pend, const
     flow.return_to = pend->return_to;
     flow.degraded = pend->degraded;
     flow.lifetime = pend->lifetime;
-    return afb_issue_session(r, &flow, "none", id.claims);
+    /* Honest assurance: the session names a second factor only when the OP says it used one. */
+    return afb_issue_session(r, &flow, id.mfa ? prov->conf.name : "none", id.claims);
 }
 
 int afb_callback_handler(request_rec *r)

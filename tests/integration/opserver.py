@@ -14,7 +14,7 @@ OP_SCRIPT = os.path.join(SOURCE_DIR, "tests", "op", "op.mjs")
 class OpenIDProvider:
     def __init__(self, redirect_uri, auto_login="alice", client_id="legacy-apps",
                  client_secret="op-client-secret-1234567890", alg="RS256", port=None,
-                 issuer_port=None, token_auth=None):
+                 issuer_port=None, token_auth=None, amr=None):
         self.dir = tempfile.mkdtemp(prefix="afb-op-")
         self.port = port or free_port()
         # With issuer_port, the OP is reached through a proxy on that port (fault tests).
@@ -26,6 +26,7 @@ class OpenIDProvider:
         self.auto_login = auto_login
         self.alg = alg
         self.token_auth = token_auth
+        self.amr = amr
         self.proc = None
         self.secret_file = os.path.join(self.dir, "client.secret")
         with open(self.secret_file, "w") as f:
@@ -41,6 +42,8 @@ class OpenIDProvider:
             cmd += ["--auto-login", self.auto_login]
         if self.token_auth:
             cmd += ["--token-auth", self.token_auth]
+        if self.amr:
+            cmd += ["--amr", self.amr]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True, bufsize=1)
         self.wait_for("READY", timeout)

@@ -198,3 +198,27 @@ def test_other_algorithms_and_client_authentication(make_httpd, alg, token_auth)
         assert b.get("/app/env").json()["AUTH_FALLBACK_PATH"] == "op"
     finally:
         op.stop()
+
+
+def test_an_op_that_used_several_factors_is_recorded_as_the_second_factor(make_httpd):
+    port = free_port()
+    op = OpenIDProvider(f"http://127.0.0.1:{port}/auth-fallback/callback", amr="pwd,mfa").start()
+    try:
+        conf = OIDC_CONF.replace("@OP@", op.provider_line()) + """
+<Location /needs-mfa>
+    AuthType fallback
+    AuthFallbackChain op
+    Require fallback-mfa
+</Location>
+ScriptAlias /needs-mfa/env {root}/cgi/env.cgi
+"""
+        h = make_httpd(conf, start=False)
+        h.port, h.base = port, f"http://127.0.0.1:{port}"
+        h.start()
+        b = h.client()
+        assert b.get(to_callback(b, "/needs-mfa/env")).status_code == 303
+        env = b.get("/needs-mfa/env").json()
+        assert env["AUTH_FALLBACK_PATH"] == "op" and env["AUTH_FALLBACK_MFA"] == "op"
+        assert h.wait_event("auth.success")[0]["mfa"] == "op"
+    finally:
+        op.stop()

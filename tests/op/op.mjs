@@ -38,6 +38,7 @@ function parseArgs(argv) {
       case '--token-auth': opts.tokenAuth = need(i); i += 1; break;
       case '--alg': opts.alg = need(i); i += 1; break;
       case '--rotate': opts.rotate = true; break;
+      case '--amr': opts.amr = need(i).split(','); i += 1; break;
       default: throw new Error(`unknown argument ${a}`);
     }
   }
@@ -116,7 +117,7 @@ function makeProvider(opts, keys) {
     jwks: { keys },
     findAccount: async (ctx, id) => account(id),
     claims: {
-      openid: ['sub'],
+      openid: ['sub', 'amr'], // amr in the ID token: how the person authenticated
       email: ['email', 'email_verified'],
       profile: ['preferred_username'],
     },
@@ -132,7 +133,8 @@ function makeProvider(opts, keys) {
       const m = ctx.method === 'GET' && /^\/interaction\/[^/]+$/.test(ctx.path);
       if (!m) return next();
       const details = await provider.interactionDetails(ctx.req, ctx.res);
-      const result = details.prompt.name === 'login' ? { login: { accountId: opts.autoLogin } } : {};
+      const login = { accountId: opts.autoLogin, ...(opts.amr ? { amr: opts.amr } : {}) };
+      const result = details.prompt.name === 'login' ? { login } : {};
       const returnTo = await provider.interactionResult(ctx.req, ctx.res, result,
         { mergeWithLastSubmission: false });
       ctx.status = 303;

@@ -369,6 +369,26 @@ static void unknown_and_rotated_kid(void **state)
                                                      claims(NULL)), &id, &why), AFB_OK);
 }
 
+static int mfa_of(const char *extra)
+{
+    afb_oidc_expect_t ex = expect();
+    afb_oidc_identity_t id;
+    const char *why = NULL;
+    const char *tok = fx_sign(p, rsa1, "RS256", header("RS256", "r1"), claims(extra));
+    assert_int_equal(afb_oidc_id_token_check(p, jwks_of(jwks_txt), &ex, tok, &id, &why), AFB_OK);
+    return id.mfa;
+}
+
+static void amr_tells_whether_the_op_used_several_factors(void **state)
+{
+    (void)state;
+    assert_int_equal(mfa_of("\"amr\":[\"pwd\",\"mfa\"]"), 1);
+    assert_int_equal(mfa_of("\"amr\":[\"http://schemas.microsoft.com/claims/multipleauthn\"]"), 1);
+    assert_int_equal(mfa_of("\"amr\":[\"pwd\"]"), 0);
+    assert_int_equal(mfa_of("\"amr\":\"mfa\""), 0); /* not an array: no claim */
+    assert_int_equal(mfa_of(NULL), 0);
+}
+
 static void malformed_tokens(void **state)
 {
     const char *why = NULL;
@@ -504,6 +524,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(user_claim_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(unknown_and_rotated_kid, setup, teardown),
         cmocka_unit_test_setup_teardown(malformed_tokens, setup, teardown),
+        cmocka_unit_test_setup_teardown(amr_tells_whether_the_op_used_several_factors, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(hostile_jwks, setup, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
