@@ -58,6 +58,28 @@ static int afb_session_fits(request_rec *r, const afb_dir_conf_t *dc, const afb_
     return dc->mfa_allow && afb_all_down(dc->mfa);
 }
 
+/* The session as this location sees it: degraded when its path is not the first of this
+ * chain (or it lacks the second factor this location asks for), and never living longer than
+ * this location's lifetime for such a session -- whatever the issuing location allowed. */
+static void afb_session_localize(const afb_dir_conf_t *dc, afb_provider_t *path,
+                                 afb_session_t *s)
+{
+    int idx = 0, degraded;
+    long lifetime;
+    apr_time_t local;
+    while (idx < dc->chain->nelts && APR_ARRAY_IDX(dc->chain, idx, afb_provider_t *) != path)
+        idx++;
+    degraded = s->degraded || idx > 0 ||
+               (path->conf.type == AFB_PROV_PASSWORD && dc->mfa && dc->mfa->nelts &&
+                !strcmp(s->mfa, "none"));
+    lifetime = degraded ? dc->fallback_lifetime : dc->lifetime;
+    local = s->issued + apr_time_from_sec(lifetime) +
+            (s->extended ? apr_time_from_sec(dc->outage_grace) : 0);
+    if (local < s->expires)
+        s->expires = local;
+    s->degraded = degraded;
+}
+
 static void afb_session_accept(request_rec *r, const afb_session_t *s)
 {
     afb_req_state_t *st = apr_pcalloc(r->pool, sizeof(*st));
@@ -136,13 +158,18 @@ int afb_check_authn(request_rec *r)
         return afb_unavailable_page(r, dc->location);
     cookie = afb_cookie_get(r, conf->cookie_name);
     st = cookie ? afb_session_open(conf->keyring, r->pool, cookie, apr_time_now(), &s) : AFB_ENOENT;
-    if (st == AFB_EEXPIRED && afb_session_fits(r, dc, &s) && afb_grace_applies(r, dc, &s) &&
-        afb_extend(r, dc, &s))
-        st = AFB_OK;
-    if (st == AFB_OK && afb_session_fits(r, dc, &s)) {
-        afb_session_accept(r, &s);
-        return OK;
+    if ((st == AFB_OK || st == AFB_EEXPIRED) && afb_session_fits(r, dc, &s)) {
+        afb_session_localize(dc, afb_provider_find(r->server, s.path), &s);
+        st = apr_time_now() < s.expires ? AFB_OK : AFB_EEXPIRED;
+        if (st == AFB_EEXPIRED && afb_grace_applies(r, dc, &s) && afb_extend(r, dc, &s))
+            st = AFB_OK;
+        if (st == AFB_OK) {
+            afb_session_accept(r, &s);
+            return OK;
+        }
     }
+    if (r->main) /* a subrequest cannot carry a sign-in's cookies back to the browser */
+        return HTTP_UNAUTHORIZED;
     return afb_start_signin(r, dc);
 }
 

@@ -1,6 +1,7 @@
 """Configuration: misconfigurations are refused by configtest naming directive, file and reason;
 key rotation; the authz providers and what a session from a weaker location may open."""
 import os
+import time
 
 import pytest
 
@@ -238,3 +239,48 @@ def test_radius_servers_are_given_by_address():
         "secret_file={root}/data/radius.secret\nAuthFallbackProvider totp totp")
     _, rc, out = configtest(conf, secret)
     assert rc != 0 and "give the RADIUS server as an IP address" in out, out
+
+
+LOCAL_CONF = """
+AuthFallbackCryptoKey {key}
+AuthFallbackProvider phs password {root}/data/phs.passwd
+AuthFallbackProvider phs2 password {root}/data/phs.passwd
+<Location /long>
+    AuthType fallback
+    AuthFallbackChain phs2
+    AuthFallbackMFA none
+    Require valid-user
+</Location>
+<Location /short>
+    AuthType fallback
+    AuthFallbackChain phs2
+    AuthFallbackMFA none
+    AuthFallbackSessionLifetime 2 1
+    Require valid-user
+</Location>
+<Location /second>
+    AuthType fallback
+    AuthFallbackChain phs phs2
+    AuthFallbackMFA none
+    Require valid-user
+</Location>
+ScriptAlias /long/env {root}/cgi/env.cgi
+ScriptAlias /short/env {root}/cgi/env.cgi
+ScriptAlias /second/env {root}/cgi/env.cgi
+"""
+
+
+def test_each_location_applies_its_own_lifetime_and_degraded_view(make_httpd):
+    h = make_httpd(LOCAL_CONF)
+    b = h.client()
+    r = b.password_step("alice", PASSWORDS["alice"], path="/long/env")
+    assert r.status_code == 303
+    assert b.get("/long/env").json()["AUTH_FALLBACK_DEGRADED"] == "0"
+    # At /second the same session's path is the second of the chain: degraded there.
+    env = b.get("/second/env").json()
+    assert env["AUTH_FALLBACK_DEGRADED"] == "1" and env["AUTH_FALLBACK_PATH"] == "phs2"
+    short = b.get("/short/env").json()  # at most /short's own lifetime
+    assert int(short["AUTH_FALLBACK_SESSION_EXPIRES"]) <= time.time() + 3
+    time.sleep(2.3)
+    assert b.get("/short/env").status_code == 302  # too old for /short ...
+    assert b.get("/long/env").status_code == 200   # ... still good where it was issued
