@@ -35,5 +35,9 @@ afb_status_t afb_throttle_check(afb_cache_t *c, apr_pool_t *p, const char *key,
                                 int *blocked, long *retry_after) AFB_MUST_CHECK;
 afb_status_t afb_throttle_fail(afb_cache_t *c, apr_pool_t *p, const char *key,
                                const afb_throttle_policy_t *pol, apr_time_t now) AFB_MUST_CHECK;
+/* Take back one failure of the current window (an attempt counted in advance that turned
+ * out right, or that could not be judged). */
+afb_status_t afb_throttle_refund(afb_cache_t *c, apr_pool_t *p, const char *key,
+                                 const afb_throttle_policy_t *pol, apr_time_t now) AFB_MUST_CHECK;
 
 #endif

@@ -87,8 +87,13 @@ afb_status_t afb_httpmfa_parse(const char *body, size_t len, afb_httpmfa_result_
         *reason = "answer is not JSON";
     else if (!json_is_object(res) || status < 0)
         *reason = "answer without a boolean result.status";
-    else if (status == 0)
-        *reason = "server reported an error (result.status false)";
+    else if (status == 0) {
+        /* privacyIDEA answers this way for conditions of the request (an unknown user, a
+         * policy): a refusal, so that nothing a client sends moves it to another factor. */
+        *result = AFB_HTTPMFA_REJECT;
+        *reason = "server refused the request (result.status false)";
+        st = AFB_OK;
+    }
     else if (value < 0)
         *reason = "answer without a boolean result.value";
     else {
@@ -150,6 +155,16 @@ afb_status_t afb_httpmfa_check(afb_httpmfa_t *mfa, apr_pool_t *p, const char *us
     st = afb_http_perform(mfa->http, p, &req, &resp);
     if (st != AFB_OK)
         return transport_failure(st, reason);
+    if (resp.status >= 400 && resp.status < 500) {
+        afb_httpmfa_result_t r4 = AFB_HTTPMFA_ACCEPT;
+        const char *why4 = NULL;
+        if (afb_httpmfa_parse(resp.body, resp.len, &r4, &why4) == AFB_OK &&
+            r4 == AFB_HTTPMFA_REJECT) {
+            *result = r4; /* a 4xx with a privacyIDEA refusal: the request's fault */
+            *reason = why4;
+            return AFB_OK;
+        }
+    }
     if (resp.status < 200 || resp.status > 299) {
         *reason = apr_psprintf(p, "HTTP status %d", resp.status);
         return AFB_EIO;

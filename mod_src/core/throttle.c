@@ -142,3 +142,20 @@ afb_status_t afb_throttle_fail(afb_cache_t *c, apr_pool_t *p, const char *key,
     st = c->set(c, key, wire, sizeof(wire), r.window_start + pol->window, p);
     return st == AFB_OK ? AFB_OK : AFB_EIO;
 }
+
+afb_status_t afb_throttle_refund(afb_cache_t *c, apr_pool_t *p, const char *key,
+                                 const afb_throttle_policy_t *pol, apr_time_t now)
+{
+    unsigned char wire[AFB_THROTTLE_WIRE_LEN];
+    afb_throttle_rec_t r;
+    afb_status_t st = throttle_load(c, p, key, &r);
+
+    if (st != AFB_OK)
+        return st;
+    if (!window_open(&r, pol, now) || r.failures == 0)
+        return AFB_OK;
+    r.failures--;
+    afb_throttle_encode(&r, wire);
+    st = c->set(c, key, wire, sizeof(wire), r.window_start + pol->window, p);
+    return st == AFB_OK ? AFB_OK : AFB_EIO;
+}

@@ -55,6 +55,9 @@ afb_status_t afb_mfa_remote_check(request_rec *r, afb_provider_t *prov, const ch
 /* Make flow->mfa[0] the first provider usable for flow->user from index `from` on;
  * 0 when none is. */
 int afb_mfa_next(request_rec *r, afb_flow_t *flow, int from);
+/* 1 when a provider of this MFA chain can take the person now (not DOWN; for the local
+ * store, a secret is enrolled). The bypass is issued, and accepted, only when none can. */
+int afb_mfa_chain_usable(request_rec *r, const apr_array_header_t *mfa, const char *user);
 /* No second factor left: "not set up" when none ever could take the person, else the
  * AuthFallbackMFAUnavailable policy decides. */
 int afb_mfa_none_left(request_rec *r, afb_flow_t *flow, int not_enrolled);

@@ -54,55 +54,93 @@ static void afb_failure_event(request_rec *r, const afb_flow_t *flow, const char
     afb_event_emit(ev);
 }
 
-/* 1 (and the 429 page in *status) when this user or this client is throttled. */
-static int afb_throttled(request_rec *r, const afb_flow_t *flow, const char *user, int *status)
+/* Throttling counts an attempt before it is judged, under the cache lock, so parallel
+ * requests cannot all slip under the limit while a slow hash runs; a right answer (or one
+ * that could not be judged) gives its count back. */
+typedef struct {
+    request_rec *r;
+    const char *ukey, *ckey;
+    afb_throttle_policy_t upol, cpol;
+    int ublocked, cblocked;
+    long uwait, cwait;
+    int reserved;
+} afb_attempt_t;
+
+static afb_status_t afb_attempt_reserve(afb_cache_t *c, void *baton)
 {
-    afb_cache_t *c = afb_cache_for(r);
-    const char *ukey = afb_user_key(r, "thr:u:", user);
-    const char *ckey = apr_pstrcat(r->pool, "thr:c:", afb_client_ip(r), NULL);
-    int ublocked = 0, cblocked = 0;
-    long uwait = 0, cwait = 0;
-    afb_throttle_policy_t upol = afb_policy(1), cpol = afb_policy(0);
-    long count;
-    afb_event_t *ev;
+    afb_attempt_t *a = baton;
+    apr_pool_t *p = a->r->pool;
     apr_time_t now = apr_time_now();
-    if (!ukey || afb_throttle_check(c, r->pool, ukey, &upol, now, &ublocked,
-                                    &uwait) != AFB_OK)
-        ublocked = 0; /* a cache outage does not lock everyone out; logged by the cache */
-    if (afb_throttle_check(c, r->pool, ckey, &cpol, now, &cblocked, &cwait) !=
-        AFB_OK)
-        cblocked = 0;
-    if (!ublocked && !cblocked)
-        return 0;
+    if (a->ukey && afb_throttle_check(c, p, a->ukey, &a->upol, now, &a->ublocked,
+                                      &a->uwait) != AFB_OK)
+        a->ublocked = 0; /* a cache outage does not lock everyone out; logged by the cache */
+    if (afb_throttle_check(c, p, a->ckey, &a->cpol, now, &a->cblocked, &a->cwait) != AFB_OK)
+        a->cblocked = 0;
+    if (a->ublocked || a->cblocked)
+        return AFB_OK;
+    if (a->ukey)
+        (void)!afb_throttle_fail(c, p, a->ukey, &a->upol, now);
+    (void)!afb_throttle_fail(c, p, a->ckey, &a->cpol, now);
+    a->reserved = 1;
+    return AFB_OK;
+}
+
+static afb_status_t afb_attempt_refund(afb_cache_t *c, void *baton)
+{
+    afb_attempt_t *a = baton;
+    apr_time_t now = apr_time_now();
+    if (a->ukey)
+        (void)!afb_throttle_refund(c, a->r->pool, a->ukey, &a->upol, now);
+    (void)!afb_throttle_refund(c, a->r->pool, a->ckey, &a->cpol, now);
+    return AFB_OK;
+}
+
+/* Give back the attempt counted in advance. */
+static void afb_attempt_done(afb_attempt_t *a)
+{
+    if (a->reserved)
+        (void)!afb_cache_locked(a->r, afb_attempt_refund, a);
+    a->reserved = 0;
+}
+
+static void afb_throttled_event(request_rec *r, const afb_flow_t *flow, const char *user,
+                                const afb_attempt_t *a)
+{
+    const char *scope = a->ublocked ? "user" : "client";
+    long count = afb_event_rate_take(apr_pstrcat(r->pool, "throttled|", scope, NULL));
+    afb_event_t *ev;
     afb_health_counter(afb_provider_find(r->server, flow->path), AFB_HEALTH_COUNT_THROTTLED);
-    count = afb_event_rate_take(apr_pstrcat(r->pool, "throttled|", ublocked ? ukey : ckey, NULL));
-    if (count) {
-        ev = afb_event(r, "auth.throttled");
-        afb_event_str(ev, "user", user);
-        afb_event_str(ev, "path", flow->path);
-        afb_event_str(ev, "scope", ublocked ? "user" : "client");
-        afb_event_str(ev, "client", afb_client_ip(r));
-        afb_event_int(ev, "count", count);
-        afb_event_emit(ev);
-    }
+    if (!count)
+        return;
+    ev = afb_event(r, "auth.throttled");
+    afb_event_str(ev, "user", user);
+    afb_event_str(ev, "path", flow->path);
+    afb_event_str(ev, "scope", scope);
+    afb_event_str(ev, "client", afb_client_ip(r));
+    afb_event_int(ev, "count", count);
+    afb_event_emit(ev);
+}
+
+/* Count this attempt, or 1 (and the 429 page in *status) when the user or client is
+ * throttled. */
+static int afb_throttled(request_rec *r, const afb_flow_t *flow, const char *user,
+                         afb_attempt_t *a, int *status)
+{
+    memset(a, 0, sizeof(*a));
+    a->r = r;
+    a->ukey = afb_user_key(r, "thr:u:", user);
+    a->ckey = apr_pstrcat(r->pool, "thr:c:", afb_client_ip(r), NULL);
+    a->upol = afb_policy(1);
+    a->cpol = afb_policy(0);
+    if (afb_cache_locked(r, afb_attempt_reserve, a) != AFB_OK || (!a->ublocked && !a->cblocked))
+        return 0;
+    afb_throttled_event(r, flow, user, a);
     apr_table_setn(r->err_headers_out, "Retry-After",
-                   apr_ltoa(r->pool, uwait > cwait ? uwait : cwait));
+                   apr_ltoa(r->pool, a->uwait > a->cwait ? a->uwait : a->cwait));
     *status = afb_page(r, HTTP_TOO_MANY_REQUESTS, "Too many attempts",
                        "<p>There have been too many failed attempts. Please wait a few "
                        "minutes before trying again.</p>");
     return 1;
-}
-
-static void afb_count_failure(request_rec *r, const char *user)
-{
-    afb_cache_t *c = afb_cache_for(r);
-    const char *ukey = afb_user_key(r, "thr:u:", user);
-    afb_throttle_policy_t upol = afb_policy(1), cpol = afb_policy(0);
-    apr_time_t now = apr_time_now();
-    if (ukey)
-        (void)!afb_throttle_fail(c, r->pool, ukey, &upol, now);
-    (void)!afb_throttle_fail(c, r->pool, apr_pstrcat(r->pool, "thr:c:", afb_client_ip(r), NULL),
-                             &cpol, now);
 }
 
 /* Load the flow for a form; on failure *status holds the page to send. */
@@ -192,6 +230,7 @@ static int afb_login_post(request_rec *r, afb_flow_t *flow)
     int status = OK;
     apr_table_t *form = afb_checked_form(r, flow, &status);
     const char *user, *password;
+    afb_attempt_t att;
     afb_status_t st;
     if (!form)
         return status;
@@ -200,16 +239,22 @@ static int afb_login_post(request_rec *r, afb_flow_t *flow)
     if (!user || !password || !*user || strlen(user) > AFB_SESSION_MAX_FIELD ||
         strlen(password) > AFB_PW_MAX_PASSWORD)
         return afb_bad_request(r, "The form is incomplete.");
-    if (afb_throttled(r, flow, user, &status))
+    if (afb_health_is_down(afb_provider_find(r->server, flow->path))) {
+        /* The path went down (e.g. a stale store) since the form was shown: route again. */
+        afb_flow_forget(r);
+        return afb_redirect(r, HTTP_SEE_OTHER, flow->return_to);
+    }
+    if (afb_throttled(r, flow, user, &att, &status))
         return status;
     st = afb_verify_password(r, flow, user, password);
+    if (st == AFB_OK || st == AFB_ERR)
+        afb_attempt_done(&att);
     if (st == AFB_OK) {
         flow->user = user;
         return afb_after_first_factor(r, flow);
     }
     if (st == AFB_ERR)
         return afb_unavailable_page(r, flow->location);
-    afb_count_failure(r, user);
     /* An unknown "user name" is often a password typed into the wrong field: not logged. */
     afb_failure_event(r, flow, st == AFB_ENOENT ? NULL : user,
                       st == AFB_ENOENT ? "unknown_user" : "bad_password");
@@ -331,19 +376,32 @@ static int afb_mfa_post(request_rec *r, afb_flow_t *flow)
     apr_table_t *form = afb_checked_form(r, flow, &status);
     afb_provider_t *prov;
     const char *code;
+    afb_attempt_t att;
     afb_status_t st;
+    int moved = 0;
     if (!form)
         return status;
     code = apr_table_get(form, "code");
     if (!code || !*code || strlen(code) > 16)
         return afb_bad_request(r, "The form is incomplete.");
-    if (afb_throttled(r, flow, flow->user, &status))
+    if (afb_throttled(r, flow, flow->user, &att, &status))
         return status;
     for (;;) {
         const char *why = NULL;
         prov = afb_provider_find(r->server, flow->mfa[0]);
-        if (!prov)
+        if (prov && afb_health_is_down(prov)) {
+            /* Down since the form was shown: nobody waits on it, the next one checks. */
+            if (!afb_mfa_next(r, flow, 0)) {
+                afb_attempt_done(&att);
+                return afb_mfa_none_left(r, flow, 0);
+            }
+            moved = 1;
+            continue;
+        }
+        if (!prov) {
+            afb_attempt_done(&att);
             return afb_unavailable_page(r, flow->location);
+        }
         if (prov->conf.type == AFB_PROV_TOTP) {
             st = afb_verify_totp(r, prov, flow->user, code);
             break;
@@ -356,19 +414,26 @@ static int afb_mfa_post(request_rec *r, afb_flow_t *flow)
                       "the code of %s (%s); trying the next MFA provider", prov->conf.name,
                       flow->user, why ? why : afb_status_str(st));
         afb_health_passive(prov, why);
-        if (!afb_mfa_next(r, flow, 1))
+        if (!afb_mfa_next(r, flow, 1)) {
+            afb_attempt_done(&att);
             return afb_mfa_none_left(r, flow, 0);
+        }
+        moved = 1;
     }
+    if (st == AFB_OK || st == AFB_EIO || st == AFB_ERR)
+        afb_attempt_done(&att);
     if (st == AFB_OK)
         return afb_issue_session(r, flow, prov->conf.name, NULL);
+    if (moved) /* the next attempt starts with the provider that answered */
+        (void)!afb_flow_save(r, flow);
     if (st == AFB_EIO || st == AFB_ERR) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "AFB00023: TOTP replay state unavailable; code for %s not accepted",
+                      "AFB00023: single-use state of codes unavailable; code for %s not "
+                      "accepted",
                       flow->user);
         return afb_mfa_form(r, flow, "The code could not be checked right now. "
                                      "Please try again.");
     }
-    afb_count_failure(r, flow->user);
     afb_failure_event(r, flow, flow->user, st == AFB_EREPLAY ? "code_replayed" : "bad_code");
     return afb_mfa_form(r, flow, AFB_BAD_CODE);
 }

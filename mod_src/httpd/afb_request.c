@@ -34,15 +34,6 @@ static int afb_in_list(const apr_array_header_t *list, const char *name)
     return 0;
 }
 
-static int afb_all_down(const apr_array_header_t *list)
-{
-    int i;
-    for (i = 0; list && i < list->nelts; i++)
-        if (!afb_health_is_down(APR_ARRAY_IDX(list, i, afb_provider_t *)))
-            return 0;
-    return 1;
-}
-
 /* Does this session meet this location's bar? A session from another location's weaker
  * configuration (a path not in this chain, or no second factor where one is required) does
  * not: the person signs in again here. */
@@ -55,7 +46,8 @@ static int afb_session_fits(request_rec *r, const afb_dir_conf_t *dc, const afb_
         return 1;
     if (strcmp(s->mfa, "none"))
         return afb_in_list(dc->mfa, s->mfa);
-    return dc->mfa_allow && afb_all_down(dc->mfa);
+    /* The same rule that issued the bypass: no provider of this chain can take the person. */
+    return dc->mfa_allow && !afb_mfa_chain_usable(r, dc->mfa, s->user);
 }
 
 /* The session as this location sees it: degraded when its path is not the first of this

@@ -391,10 +391,33 @@ static int afb_mfa_usable(const afb_provider_t *prov, const char *user)
     return enrolled;
 }
 
+int afb_mfa_chain_usable(request_rec *r, const apr_array_header_t *mfa, const char *user)
+{
+    int i;
+    for (i = 0; mfa && i < mfa->nelts; i++)
+        if (afb_mfa_usable(APR_ARRAY_IDX(mfa, i, afb_provider_t *), user))
+            return 1;
+    (void)r;
+    return 0;
+}
+
+/* 1 when some provider of the flow's chain could still take the person (a service that
+ * failed once while checking, but is not DOWN yet): no bypass then, only the outage page. */
+static int afb_mfa_flow_usable(request_rec *r, const afb_flow_t *flow)
+{
+    int i;
+    for (i = 0; i < flow->n_mfa; i++) {
+        afb_provider_t *prov = afb_provider_find(r->server, flow->mfa[i]);
+        if (prov && afb_mfa_usable(prov, flow->user))
+            return 1;
+    }
+    return 0;
+}
+
 int afb_mfa_none_left(request_rec *r, afb_flow_t *flow, int not_enrolled)
 {
     afb_event_t *ev;
-    if (not_enrolled || !flow->mfa_allow_none) {
+    if (not_enrolled || !flow->mfa_allow_none || afb_mfa_flow_usable(r, flow)) {
         afb_health_counter(afb_provider_find(r->server, flow->path), AFB_HEALTH_COUNT_FAILURE);
         ev = afb_event(r, "auth.failure");
         afb_event_str(ev, "user", flow->user);

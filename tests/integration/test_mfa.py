@@ -134,6 +134,20 @@ def test_radius_down_and_no_local_secret_is_an_outage_not_a_missing_factor(make_
     assert h.wait_event("auth.failure")[0]["reason"] == "mfa_unavailable"
 
 
+def test_a_bypass_session_is_accepted_where_it_was_issued(make_httpd, radius):
+    # radius is DOWN and carol has no local secret: with allow she gets an honest mfa=none
+    # session, and the location takes it (no sign-in loop).
+    radius.stop()
+    h = make_httpd(conf(radius_line(radius), "radius totp", "AuthFallbackMFAUnavailable allow"))
+    wait_transition(h, "radius", "DOWN")
+    b = h.client()
+    r = b.password_step("carol", PASSWORDS["carol"])
+    assert r.status_code == 303 and r.headers["Location"] == "/app/"
+    assert b.get("/app/").status_code == 200
+    assert session_env(b)["AUTH_FALLBACK_MFA"] == "none"
+    assert len(h.events("mfa.bypassed")) == 1
+
+
 def test_nothing_left_deny_gives_503(make_httpd):
     h = make_httpd(conf("", "totp"))
     write_file(h.path("override"), "totp down\n")
@@ -218,8 +232,7 @@ def http_line(srv, extra="timeout=1 interval=30"):
 
 
 @pytest.mark.parametrize("mode,expect_mfa", [("normal", "pi"), ("down", "totp"),
-                                              ("garbage", "totp"), ("slow", "totp"),
-                                              ("status-false", "totp")])
+                                              ("garbage", "totp"), ("slow", "totp")])
 def test_http_mfa_modes(make_httpd, pi, mode, expect_mfa):
     h = make_httpd(conf(http_line(pi), "pi totp"))
     wait_transition(h, "pi", "UP")
@@ -243,6 +256,19 @@ def test_a_code_the_http_service_accepted_is_accepted_once(make_httpd, pi):
         b.password_step("alice", PASSWORDS["alice"])
         assert b.mfa_step(code).status_code == expect
     assert len(pi.checks) == 1  # the replay was refused without asking the service
+
+
+def test_http_mfa_status_false_is_a_refusal_not_a_reason_to_fall_back(make_httpd, pi):
+    # privacyIDEA reports request conditions (unknown user, policy) with result.status false:
+    # what a client sends must not move it on to another factor.
+    h = make_httpd(conf(http_line(pi), "pi totp"))
+    pi.mode = "status-false"
+    b = h.client()
+    b.password_step("alice", PASSWORDS["alice"])
+    r = b.mfa_step(totp(TOTP_SECRETS["alice"]))
+    assert r.status_code == 200 and "incorrect" in r.text
+    assert "authfb_session=" not in r.headers.get("Set-Cookie", "")
+    assert h.wait_event("auth.failure")[0]["mfa"] == "pi"
 
 
 def test_http_mfa_reject_is_the_persons_failure(make_httpd, pi):

@@ -103,6 +103,24 @@ static void test_reject(void **state)
     assert_int_equal(res, AFB_HTTPMFA_REJECT);
 }
 
+/* A refusal the server reports about the request (result.status false, with 200 or 4xx):
+ * the person's failure, never a reason to move to another factor. */
+static void test_request_refusals(void **state)
+{
+    static const int statuses[] = { 200, 400, 403 };
+    afb_httpmfa_result_t res;
+    const char *why;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+        fixture_t *f = setup_with(NULL, NULL);
+
+        fake_http_set(f->fake, CHECK_URL, statuses[i], PI_ERROR);
+        assert_int_equal(check(f, "123456", &res, &why), AFB_OK);
+        assert_int_equal(res, AFB_HTTPMFA_REJECT);
+    }
+}
+
 /* Every answer below is the server's failure, never a decision about the person. */
 static void test_infrastructure_failures(void **state)
 {
@@ -117,7 +135,6 @@ static void test_infrastructure_failures(void **state)
         { 200, "<html>not json</html>" },
         { 200, "" },
         { 200, "{\"result\":{\"status\":true,\"value\":true}" },    /* truncated */
-        { 200, PI_ERROR },                           /* result.status false */
         { 200, "{\"result\":{\"status\":true}}" },   /* no value */
         { 200, "{\"result\":{\"value\":true}}" },    /* no status */
         { 200, "{\"result\":{\"status\":\"true\",\"value\":\"true\"}}" },  /* strings */
@@ -241,6 +258,7 @@ int main(void)
         cmocka_unit_test(test_realm_and_encoding),
         cmocka_unit_test(test_reject),
         cmocka_unit_test(test_infrastructure_failures),
+        cmocka_unit_test(test_request_refusals),
         cmocka_unit_test(test_transport_failures),
         cmocka_unit_test(test_oversized_answer),
         cmocka_unit_test(test_bad_arguments_and_conf),
