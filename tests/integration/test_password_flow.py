@@ -282,3 +282,18 @@ def test_secrets_never_reach_the_logs(httpd):
     for secret in [PASSWORDS["alice"], code, session, TOTP_SECRETS["alice"]]:
         assert secret not in logs
     assert os.path.getsize(httpd.path("logs/events.json")) > 0
+
+
+def test_parallel_guesses_do_not_slip_under_the_limit(httpd):
+    import concurrent.futures
+
+    def guess(i):
+        c = httpd.client()
+        c.headers["Connection"] = "close"
+        return c.password_step("bob", f"guess-{i}").status_code
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=12) as pool:
+        codes = list(pool.map(guess, range(24)))
+    judged = [e for e in httpd.events("auth.failure") if e["user"] == "bob"]
+    assert len(judged) <= 5, len(judged)  # user=5: the rest were refused before any hashing
+    assert codes.count(429) >= 19
