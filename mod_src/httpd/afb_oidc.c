@@ -222,6 +222,8 @@ static int afb_name_cmp(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+static void afb_pending_set(request_rec *r, const char *name, const char *value, long max_age);
+
 /* Keep the Cookie header bounded: the oldest pending sign-ins beyond the limit are dropped. */
 static void afb_pending_bound(request_rec *r)
 {
@@ -229,7 +231,7 @@ static void afb_pending_bound(request_rec *r)
     int i;
     qsort(names->elts, (size_t)names->nelts, sizeof(const char *), afb_name_cmp);
     for (i = 0; i <= names->nelts - AFB_OIDC_MAX_PENDING; i++)
-        afb_cookie_clear(r, APR_ARRAY_IDX(names, i, const char *), "/");
+        afb_pending_set(r, APR_ARRAY_IDX(names, i, const char *), "", 0);
 }
 
 /* The pending cookie of this state, by the state's first 12 characters. */
@@ -268,8 +270,13 @@ int afb_oidc_start(request_rec *r, afb_provider_t *prov, const afb_flow_t *flow,
     afb_oidc_pending_t pend;
     const char *why = NULL, *sealed = NULL;
     afb_status_t st;
-    if (!rt || !rt->op)
+    if (!rt || !rt->op) {
+        if (unreachable) {
+            *unreachable = 1;
+            return DECLINED;
+        }
         return afb_unavailable_page(r, flow->location);
+    }
     st = afb_oidc_begin(rt->op, r->pool, apr_time_now(), afb_redirect_uri(r), &ar, &why);
     if (st != AFB_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
@@ -427,7 +434,7 @@ int afb_callback_handler(request_rec *r)
         return afb_retry_page(r, HTTP_BAD_REQUEST, "Sign-in expired",
                               "This sign-in answer does not belong to a sign-in in progress.", "/");
     }
-    afb_cookie_clear(r, name, "/");
+    afb_pending_set(r, name, "", 0);
     if (err) {
         afb_oidc_failure(r, &pend, NULL, afb_op_error(r->pool, err));
         return afb_retry_page(r, HTTP_FORBIDDEN, "Sign-in refused",

@@ -49,7 +49,9 @@ int afb_page(request_rec *r, int status, const char *title, const char *body_htm
             ap_rputs(html, r);
         return OK;
     }
-    /* Error statuses go through ap_die so error headers and filters behave as usual. */
+    /* Error statuses go through ap_die so error headers and filters behave as usual; the page
+     * says utf-8 itself, so httpd must not add its iso-8859-1 default. */
+    apr_table_setn(r->subprocess_env, "suppress-error-charset", "1");
     ap_custom_response(r, status, html);
     return status;
 }
@@ -138,8 +140,10 @@ int afb_quick_handler(request_rec *r, int lookup)
     n = strlen(conf->endpoint);
     if (strncmp(r->uri, conf->endpoint, n) || r->uri[n] != '/')
         return DECLINED;
-    if (r->method_number != M_GET && r->method_number != M_POST)
+    if (r->method_number != M_GET && r->method_number != M_POST) {
+        apr_table_setn(r->err_headers_out, "Allow", "GET, POST");
         return HTTP_METHOD_NOT_ALLOWED;
+    }
     if (afb_endpoint_is(r, conf->endpoint, "login"))
         return afb_login_handler(r);
     if (afb_endpoint_is(r, conf->endpoint, "mfa"))

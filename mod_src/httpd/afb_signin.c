@@ -136,9 +136,18 @@ static apr_thread_mutex_t *afb_rate_lock;
 static apr_hash_t *afb_rates;
 static apr_pool_t *afb_rate_pool;
 
+static apr_status_t afb_pool_destroy_cleanup(void *data)
+{
+    apr_pool_destroy(data);
+    return APR_SUCCESS;
+}
+
 void afb_signin_child_init(apr_pool_t *pchild)
 {
-    apr_pool_create(&afb_rate_pool, pchild);
+    /* Its own pool: pchild's allocator is shared with the worker threads. */
+    apr_pool_create_unmanaged_ex(&afb_rate_pool, NULL, NULL);
+    apr_pool_cleanup_register(pchild, afb_rate_pool, afb_pool_destroy_cleanup,
+                              apr_pool_cleanup_null);
     afb_rates = apr_hash_make(afb_rate_pool);
     apr_thread_mutex_create(&afb_rate_lock, APR_THREAD_MUTEX_DEFAULT, pchild);
 }
@@ -219,7 +228,8 @@ static void afb_flow_init(request_rec *r, afb_dir_conf_t *dc, int chosen, afb_fl
     flow->stage = AFB_FLOW_PASSWORD;
     flow->return_to = afb_return_sanitize(r->pool, r->unparsed_uri);
     flow->csrf = afb_random_token(r->pool, 24);
-    flow->location = dc->location;
+    flow->location = strlen(dc->location) > AFB_SESSION_MAX_FIELD
+                     ? apr_pstrndup(r->pool, dc->location, AFB_SESSION_MAX_FIELD) : dc->location;
     flow->path = APR_ARRAY_IDX(dc->chain, chosen, afb_provider_t *)->conf.name;
     flow->degraded = chosen > 0;
     for (i = 0; dc->mfa && i < dc->mfa->nelts && i < AFB_FLOW_MAX_MFA; i++)

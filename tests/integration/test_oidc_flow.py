@@ -222,3 +222,19 @@ ScriptAlias /needs-mfa/env {root}/cgi/env.cgi
         assert h.wait_event("auth.success")[0]["mfa"] == "op"
     finally:
         op.stop()
+
+
+def test_pending_sign_ins_stay_bounded_with_a_cookie_domain(make_httpd):
+    port = free_port()
+    op = OpenIDProvider(f"http://127.0.0.1:{port}/auth-fallback/callback").start()
+    try:
+        h = make_httpd(OIDC_CONF.replace("@OP@", op.provider_line()) +
+                       "AuthFallbackCookie domain=127.0.0.1\n", start=False)
+        h.port, h.base = port, f"http://127.0.0.1:{port}"
+        h.start()
+        b = h.client()
+        for _ in range(10):
+            b.get("/app/")
+        assert 1 <= len([k for k in b.cookies.keys() if "_oidc_" in k]) <= 4
+    finally:
+        op.stop()
