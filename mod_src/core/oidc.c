@@ -762,6 +762,12 @@ static afb_status_t refresh_locked(afb_oidc_provider_t *prov, apr_pool_t *p, apr
         return AFB_OK;
     }
     snap_put(prov, cur);
+    /* A thread that waited for the lock while another's fetch failed does not fetch again:
+     * waits must not queue up behind a hanging OP. */
+    if (!snap_usable(prov, old, now) && (st = recent_failure(prov, p, now, reason)) != AFB_OK) {
+        snap_put(prov, old);
+        return st;
+    }
     st = fetch_snapshot(prov, p, now, NULL, &s, reason);
     if (st == AFB_OK) {
         snap_install(prov, s);
@@ -1029,6 +1035,8 @@ afb_status_t afb_oidc_probe(afb_oidc_provider_t *prov, apr_pool_t *p, apr_time_t
     st = fetch_snapshot(prov, p, now, NULL, &s, reason);
     if (st == AFB_OK)
         snap_install(prov, s);
+    else
+        remember_failure(prov, now, st, *reason); /* requests do not repeat it at once */
     apr_thread_mutex_unlock(prov->fetch_mu);
     if (st != AFB_OK)
         return st;

@@ -357,6 +357,14 @@ static int afb_state_used(request_rec *r, const char *state)
     return used;
 }
 
+/* The core's reasons for a token endpoint that answered with an HTTP error or a body that
+ * is not a token answer (as opposed to one that could not be reached). */
+static int answered_http_error(const char *why)
+{
+    return why && (!strncmp(why, "token endpoint answered HTTP", 28) ||
+                   !strncmp(why, "token endpoint answer", 21));
+}
+
 static int afb_oidc_infra_failure(request_rec *r, afb_provider_t *prov,
                                   const afb_oidc_pending_t *pend, const char *why)
 {
@@ -366,6 +374,13 @@ static int afb_oidc_infra_failure(request_rec *r, afb_provider_t *prov,
                   prov->conf.name, why ? why : "unknown");
     afb_health_passive(prov, why);
     afb_oidc_failure(r, pend, NULL, apr_pstrcat(r->pool, "infrastructure:", why ? why : "", NULL));
+    /* An HTTP error answer could be provoked with a made-up code: only a failure to reach the
+     * OP at all (or a refusal of our own credentials) moves the person on at once; otherwise
+     * they retry, and the checker decides within seconds whether the OP is down. */
+    if (answered_http_error(why))
+        return afb_retry_page(r, HTTP_SERVICE_UNAVAILABLE, "Sign-in temporarily unavailable",
+                              "The identity provider could not complete the sign-in. Please "
+                              "try again in a moment.", pend->return_to);
     if (afb_flow_load(r, &standby) == AFB_OK && standby.stage == AFB_FLOW_STANDBY &&
         !strcmp(standby.return_to, pend->return_to))
         return afb_activate_standby(r, &standby);

@@ -214,6 +214,7 @@ int afb_note_auth_failure(request_rec *r, const char *auth_type)
         return DECLINED;
     st = afb_req_state(r);
     afb_nocache(r);
+    apr_table_setn(r->err_headers_out, "WWW-Authenticate", "Fallback realm=\"sign-in required\"");
     ap_custom_response(r, HTTP_UNAUTHORIZED, apr_pstrcat(r->pool,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Access "
         "denied</title></head><body><h1>Access denied</h1><p>You are signed in",

@@ -238,3 +238,17 @@ def test_discovery_is_fetched_before_the_first_sign_in(env):
     for _ in range(6):
         assert e.route() == "op"
     assert e.proxy.count("/.well-known/openid-configuration") == before
+
+
+def test_an_http_error_at_the_token_endpoint_does_not_switch_paths_by_itself(env):
+    # A 5xx could be provoked with a made-up code: the person retries, the checker decides.
+    e = env(health="interval=30 timeout=1 fall=2 rise=2")
+    e.wait_up()
+    b = e.h.client()
+    cb = to_callback(b, "/app/")
+    e.proxy.set("error")
+    r = b.get(cb)
+    assert r.status_code == 503 and "try again" in r.text
+    assert "authfb_session=" not in r.headers.get("Set-Cookie", "")
+    assert not [x for x in e.h.events("route.fallback") if x["chosen"] == "phs"]
+    e.proxy.set("pass")
