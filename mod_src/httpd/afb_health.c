@@ -32,9 +32,13 @@ APLOG_USE_MODULE(auth_fallback);
 #define AFB_CHECKER_SILENCE apr_time_from_sec(10)
 #define AFB_STORE_MAX (64 * 1024 * 1024)
 
+/* Two segments used in turn: a graceful restart lays the new generation's table out in the
+ * segment the old generation is not using, so children still finishing their requests never
+ * see their table rewritten under them. */
 typedef struct {
-    apr_shm_t *shm;
-    apr_size_t size;
+    apr_shm_t *shm[2];
+    apr_size_t size[2];
+    int cur;             /* the segment of the running generation, -1 before the first */
 } afb_health_retained_t;
 
 static afb_health_table_t *afb_table;
@@ -83,33 +87,36 @@ static apr_status_t afb_table_place(server_rec *s, apr_array_header_t *all, apr_
     const char **names = apr_pcalloc(ptemp, sizeof(char *) * (apr_size_t)(all->nelts + 1));
     apr_size_t need = afb_health_table_size((unsigned)all->nelts);
     afb_health_table_t *old = NULL, *fresh = NULL;
-    void *copy = NULL;
     apr_status_t rv;
-    int i;
+    int i, next;
     for (i = 0; i < all->nelts; i++) {
         afb_provider_t *prov = APR_ARRAY_IDX(all, i, afb_provider_t *);
         names[i] = prov->conf.name;
         prov->health_idx = i;
     }
-    if (!ret)
+    if (!ret) {
         ret = ap_retained_data_create("afb-health", sizeof(*ret));
-    if (ret->shm && (old = afb_health_table_attach(apr_shm_baseaddr_get(ret->shm), ret->size))) {
-        copy = apr_pmemdup(ptemp, old, ret->size);
-        old = afb_health_table_attach(copy, ret->size);
+        ret->cur = -1;
     }
-    if (!ret->shm || ret->size < need) {
-        /* The parent's process pool outlives every restart: children of all generations
-         * share the segment. A segment too small for a grown configuration is replaced. */
-        rv = apr_shm_create(&ret->shm, need, NULL, s->process->pool);
+    if (ret->cur >= 0 && ret->shm[ret->cur])
+        old = afb_health_table_attach(apr_shm_baseaddr_get(ret->shm[ret->cur]),
+                                      ret->size[ret->cur]);
+    next = ret->cur == 0 ? 1 : 0;
+    if (!ret->shm[next] || ret->size[next] < need) {
+        /* The parent's process pool outlives every restart, so children of every generation
+         * can keep using their segment; one too small for a grown configuration is replaced
+         * (and left to the process, as a detached old generation may still use it). */
+        rv = apr_shm_create(&ret->shm[next], need, NULL, s->process->pool);
         if (rv != APR_SUCCESS)
             return rv;
-        ret->size = need;
+        ret->size[next] = need;
     }
-    if (afb_health_table_init(apr_shm_baseaddr_get(ret->shm), ret->size, (unsigned)all->nelts,
-                              names, apr_time_now(), &fresh) != AFB_OK)
+    if (afb_health_table_init(apr_shm_baseaddr_get(ret->shm[next]), ret->size[next],
+                              (unsigned)all->nelts, names, apr_time_now(), &fresh) != AFB_OK)
         return APR_EGENERAL;
     if (old)
         afb_health_table_adopt(fresh, old, apr_time_now());
+    ret->cur = next;
     afb_table = fresh;
     afb_table_placed = apr_time_now();
     return APR_SUCCESS;
