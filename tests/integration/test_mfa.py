@@ -181,16 +181,22 @@ def test_nothing_left_allow_is_an_honest_mfa_none_session(make_httpd):
     assert h.wait_event("auth.success")[0]["mfa"] == "none"
 
 
+def httpd_with_radius_at(make_httpd, port, chain):
+    """An httpd whose provider `radius` is the responder on this port (shared secret of
+    the hostile responder)."""
+    h = make_httpd(conf("", chain), start=False)
+    secret = h.path("data/radius.secret")
+    write_file(secret, "afb-radius-secret\n", 0o600)
+    h.extra_conf = conf(f"AuthFallbackProvider radius radius 127.0.0.1:{port} "
+                        f"secret_file={secret} timeout=1 interval=30\n", chain)
+    return h.start()
+
+
 @pytest.mark.parametrize("mode", ["no-ma", "bad-ra", "bad-ma", "wrong-id"])
 def test_hostile_radius_answers_are_never_a_second_factor(make_httpd, mode):
     bad = HostileRadius(mode).start()
     try:
-        h = make_httpd(conf("", "radius"), start=False)
-        secret = h.path("data/radius.secret")
-        write_file(secret, "afb-radius-secret\n", 0o600)
-        h.extra_conf = conf(f"AuthFallbackProvider radius radius 127.0.0.1:{bad.port} "
-                            f"secret_file={secret} timeout=1 interval=30\n", "radius")
-        h.start()
+        h = httpd_with_radius_at(make_httpd, bad.port, "radius")
         b = h.client()
         b.password_step("alice", PASSWORDS["alice"])
         r = b.mfa_step("123456")
@@ -205,12 +211,7 @@ def test_hostile_radius_answers_are_never_a_second_factor(make_httpd, mode):
 def test_hostile_radius_then_wrong_local_code_is_refused(make_httpd):
     bad = HostileRadius("no-ma").start()
     try:
-        h = make_httpd(conf("", "radius totp"), start=False)
-        secret = h.path("data/radius.secret")
-        write_file(secret, "afb-radius-secret\n", 0o600)
-        h.extra_conf = conf(f"AuthFallbackProvider radius radius 127.0.0.1:{bad.port} "
-                            f"secret_file={secret} timeout=1 interval=30\n", "radius totp")
-        h.start()
+        h = httpd_with_radius_at(make_httpd, bad.port, "radius totp")
         b = h.client()
         b.password_step("alice", PASSWORDS["alice"])
         r = b.mfa_step("000000" if totp(TOTP_SECRETS["alice"]) != "000000" else "111111")
