@@ -39,6 +39,9 @@ typedef struct {
     const char *body;                 /* NUL-terminated copy in the pool; never NULL on AFB_OK */
     size_t len;
     const char *content_type;         /* as sent, or NULL */
+    const char *error;                /* on a transport failure: a short fixed text saying
+                                       * what failed ("TLS certificate not trusted",
+                                       * "connection refused", ...), or NULL */
 } afb_http_response_t;
 
 typedef struct afb_http_t afb_http_t;

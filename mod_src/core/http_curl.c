@@ -147,6 +147,31 @@ static int url_scheme_ok(const char *url)
     return strncasecmp(url, "https://", 8) == 0 || strncasecmp(url, "http://", 7) == 0;
 }
 
+/* What failed, for the logs and the status page: fixed texts, never data from the peer. */
+static const char *curl_error_text(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+        return "TLS certificate not trusted (ca_file?)";
+    case CURLE_SSL_CONNECT_ERROR:
+        return "TLS handshake failed";
+    case CURLE_SSL_CACERT_BADFILE:
+        return "ca_file cannot be used";
+    case CURLE_COULDNT_CONNECT:
+        return "connection refused or unreachable";
+    case CURLE_COULDNT_RESOLVE_HOST:
+        return "host name not resolved";
+    case CURLE_OPERATION_TIMEDOUT:
+        return "timeout";
+    case CURLE_GOT_NOTHING:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+        return "connection closed by the peer";
+    default:
+        return "connection failed";
+    }
+}
+
 static afb_status_t map_curl_error(CURLcode rc, const sink_t *s)
 {
     if (s->toobig || rc == CURLE_FILESIZE_EXCEEDED)
@@ -255,6 +280,7 @@ static afb_status_t curl_perform(afb_http_t *http, apr_pool_t *p, const afb_http
     rc = curl_easy_perform(c);
     if (rc != CURLE_OK) {
         st = map_curl_error(rc, &s);
+        resp->error = curl_error_text(rc);
         goto out;
     }
     fill_response(c, p, &s, resp);

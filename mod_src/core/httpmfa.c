@@ -105,7 +105,7 @@ afb_status_t afb_httpmfa_parse(const char *body, size_t len, afb_httpmfa_result_
     return st;
 }
 
-static afb_status_t transport_failure(afb_status_t st, const char **reason)
+static afb_status_t transport_failure(afb_status_t st, const char *detail, const char **reason)
 {
     switch (st) {
     case AFB_ETIMEOUT:
@@ -115,7 +115,7 @@ static afb_status_t transport_failure(afb_status_t st, const char **reason)
         *reason = "answer larger than the response cap";
         return AFB_EIO;
     default:
-        *reason = "connection failed";
+        *reason = detail ? detail : "connection failed";
         return AFB_EIO;
     }
 }
@@ -154,7 +154,7 @@ afb_status_t afb_httpmfa_check(afb_httpmfa_t *mfa, apr_pool_t *p, const char *us
     req.ca_file = mfa->conf.ca_file;
     st = afb_http_perform(mfa->http, p, &req, &resp);
     if (st != AFB_OK)
-        return transport_failure(st, reason);
+        return transport_failure(st, resp.error, reason);
     if (resp.status >= 400 && resp.status < 500) {
         afb_httpmfa_result_t r4 = AFB_HTTPMFA_ACCEPT;
         const char *why4 = NULL;
@@ -193,7 +193,7 @@ afb_status_t afb_httpmfa_probe(afb_httpmfa_t *mfa, apr_pool_t *p, apr_interval_t
     req.ca_file = mfa->conf.ca_file;
     st = afb_http_perform(mfa->http, p, &req, &resp);
     if (st != AFB_OK)
-        return transport_failure(st, reason);
+        return transport_failure(st, resp.error, reason);
     if (resp.status < 200 || resp.status >= limit) {
         *reason = apr_psprintf(p, "HTTP status %d", resp.status);
         return AFB_EIO;

@@ -601,7 +601,7 @@ static apr_status_t provider_cleanup(void *data)
 }
 
 static afb_status_t transport_status(apr_pool_t *p, afb_status_t st, const char *what,
-                                     const char **reason)
+                                     const char *detail, const char **reason)
 {
     switch (st) {
     case AFB_ETIMEOUT:
@@ -611,7 +611,7 @@ static afb_status_t transport_status(apr_pool_t *p, afb_status_t st, const char 
         *reason = apr_pstrcat(p, what, ": response too large", NULL);
         return AFB_EIO;
     default:
-        *reason = apr_pstrcat(p, what, ": connection failed", NULL);
+        *reason = apr_pstrcat(p, what, ": ", detail ? detail : "connection failed", NULL);
         return AFB_EIO;
     }
 }
@@ -630,7 +630,7 @@ static afb_status_t fetch_doc(afb_oidc_provider_t *prov, apr_pool_t *p, const ch
     req.max_response = max;
     st = afb_http_perform(prov->http, p, &req, resp);
     if (st != AFB_OK)
-        return transport_status(p, st, what, reason);
+        return transport_status(p, st, what, resp->error, reason);
     if (resp->status != 200) {
         *reason = apr_psprintf(p, "%s: HTTP %d", what, resp->status);
         return AFB_EIO;
@@ -959,7 +959,7 @@ static afb_status_t exchange_code(afb_oidc_provider_t *prov, apr_pool_t *p, cons
     }
     st = afb_http_perform(prov->http, p, &req, &resp);
     if (st != AFB_OK)
-        return transport_status(p, st, "token endpoint", reason);
+        return transport_status(p, st, "token endpoint", resp.error, reason);
     return afb_oidc_token_response(p, &resp, id_token, reason);
 }
 

@@ -285,6 +285,7 @@ class Browser(requests.Session):
     def get(self, path, **kw):
         kw.setdefault("allow_redirects", False)
         kw.setdefault("timeout", 10)
+        kw.setdefault("verify", self.verify)  # a per-request value wins over the environment
         return super().get(self.base + path if path.startswith("/") else path, **kw)
 
     def post(self, path, **kw):

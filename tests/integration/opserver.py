@@ -14,11 +14,14 @@ OP_SCRIPT = os.path.join(SOURCE_DIR, "tests", "op", "op.mjs")
 class OpenIDProvider:
     def __init__(self, redirect_uri, auto_login="alice", client_id="legacy-apps",
                  client_secret="op-client-secret-1234567890", alg="RS256", port=None,
-                 issuer_port=None, token_auth=None, amr=None):
+                 issuer_port=None, token_auth=None, amr=None, tls=None):
         self.dir = tempfile.mkdtemp(prefix="afb-op-")
         self.port = port or free_port()
         # With issuer_port, the OP is reached through a proxy on that port (fault tests).
-        self.issuer = f"http://127.0.0.1:{issuer_port or self.port}"
+        # tls: (cert, key) PEM files; the OP then speaks https only.
+        self.tls = tls
+        scheme = "https" if tls else "http"
+        self.issuer = f"{scheme}://127.0.0.1:{issuer_port or self.port}"
         self.discovery = self.issuer + "/.well-known/openid-configuration"
         self.client_id = client_id
         self.client_secret = client_secret
@@ -44,6 +47,8 @@ class OpenIDProvider:
             cmd += ["--token-auth", self.token_auth]
         if self.amr:
             cmd += ["--amr", self.amr]
+        if self.tls:
+            cmd += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True, bufsize=1)
         self.wait_for("READY", timeout)

@@ -3,7 +3,7 @@
 //   node tests/op/op.mjs --port N --issuer http://127.0.0.1:N --jwks FILE \
 //        --client-id ID --client-secret S --redirect-uri URI [--redirect-uri URI2 ...] \
 //        [--auto-login USER] [--token-auth client_secret_basic|client_secret_post] \
-//        [--alg RS256|PS256|ES256] [--rotate]
+//        [--alg RS256|PS256|ES256] [--rotate] [--amr pwd,mfa] [--tls-cert PEM --tls-key PEM]
 //
 // The signing keys live in FILE (private JWKS), created on first start, so tokens stay
 // verifiable across restarts (restart = outage tests). --rotate (at start) or SIGHUP (live)
@@ -17,6 +17,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import Provider from 'oidc-provider';
 
 function parseArgs(argv) {
@@ -39,6 +40,8 @@ function parseArgs(argv) {
       case '--alg': opts.alg = need(i); i += 1; break;
       case '--rotate': opts.rotate = true; break;
       case '--amr': opts.amr = need(i).split(','); i += 1; break;
+      case '--tls-cert': opts.tlsCert = need(i); i += 1; break;
+      case '--tls-key': opts.tlsKey = need(i); i += 1; break;
       default: throw new Error(`unknown argument ${a}`);
     }
   }
@@ -150,7 +153,11 @@ function main() {
   const opts = parseArgs(process.argv.slice(2));
   let keys = loadKeys(opts.jwks, opts.alg, opts.rotate);
   let handler = makeProvider(opts, keys).callback();
-  const server = http.createServer((req, res) => handler(req, res));
+  // --tls-cert/--tls-key: serve https (the issuer must then be https:// too).
+  const server = opts.tlsCert
+    ? https.createServer({ cert: fs.readFileSync(opts.tlsCert), key: fs.readFileSync(opts.tlsKey) },
+      (req, res) => handler(req, res))
+    : http.createServer((req, res) => handler(req, res));
   process.on('SIGHUP', () => {
     keys = loadKeys(opts.jwks, opts.alg, true);
     handler = makeProvider(opts, keys).callback();

@@ -257,7 +257,7 @@ static void token_request_styles(void **state)
 
 static afb_status_t token_resp(int status, const char *body, const char **tok, const char **why)
 {
-    afb_http_response_t r = {status, body, strlen(body), "application/json"};
+    afb_http_response_t r = {status, body, strlen(body), "application/json", NULL};
     return afb_oidc_token_response(p, &r, tok, why);
 }
 
