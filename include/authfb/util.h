@@ -42,6 +42,13 @@ afb_status_t afb_form_parse(apr_pool_t *p, const char *body, size_t len, int max
  * bytes, "NUL byte in line"). *cursor moves past the line either way. */
 const char *afb_next_line(char **cursor, char *end, size_t max, char **line);
 
+/* Big-endian 64-bit integers in the fixed binary records (cookies, cache entries). */
+void afb_be64_put(unsigned char out[8], uint64_t v);
+uint64_t afb_be64_get(const unsigned char in[8]);
+
+/* Zero len bytes at buf when the pool is cleared or destroyed: secrets kept in pool memory. */
+void afb_cleanse_on_cleanup(apr_pool_t *p, void *buf, size_t len);
+
 /* HTML-escape & < > " ' for safe inclusion in pages. */
 char *afb_html_escape(apr_pool_t *p, const char *in);
 

@@ -73,13 +73,7 @@ static void put_u8(writer_t *w, unsigned int v)
 
 static void put_i64(writer_t *w, int64_t sv)
 {
-    uint64_t v = (uint64_t)sv;
-    int i;
-
-    for (i = 7; i >= 0; i--) {
-        w->b[w->len + (size_t)i] = (unsigned char)(v & 0xff);
-        v >>= 8;
-    }
+    afb_be64_put(w->b + w->len, (uint64_t)sv);
     w->len += 8;
 }
 
@@ -151,18 +145,12 @@ static int get_u8(reader_t *r, unsigned int *v)
 
 static int get_i64(reader_t *r, int64_t *out)
 {
-    uint64_t v = 0;
-    int i;
-
     if (r->left < 8) {
         return 0;
     }
-    for (i = 0; i < 8; i++) {
-        v = (v << 8) | r->p[i];
-    }
+    *out = (int64_t)afb_be64_get(r->p);
     r->p += 8;
     r->left -= 8;
-    *out = (int64_t)v;
     return 1;
 }
 

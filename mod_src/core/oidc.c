@@ -61,25 +61,10 @@ static int url_ok(apr_pool_t *p, const char *s)
 
 /* ---- secrets ---- */
 
-typedef struct {
-    char *s;
-    size_t len;
-} secret_t;
-
-static apr_status_t secret_cleanup(void *data)
-{
-    secret_t *sec = data;
-    OPENSSL_cleanse(sec->s, sec->len);
-    return APR_SUCCESS;
-}
-
 /* Zero s (in place) when p goes. */
 static char *secret_track(apr_pool_t *p, char *s)
 {
-    secret_t *sec = apr_palloc(p, sizeof(*sec));
-    sec->s = s;
-    sec->len = strlen(s);
-    apr_pool_cleanup_register(p, sec, secret_cleanup, apr_pool_cleanup_null);
+    afb_cleanse_on_cleanup(p, s, strlen(s));
     return s;
 }
 

@@ -332,19 +332,6 @@ static int hash_wellformed(afb_hash_kind_t kind, const char *hash)
     }
 }
 
-typedef struct {
-    char *buf;
-    size_t len;
-} secret_buf_t;
-
-static apr_status_t cleanse_buffer(void *data)
-{
-    secret_buf_t *sb = data;
-
-    OPENSSL_cleanse(sb->buf, sb->len);
-    return APR_SUCCESS;
-}
-
 static int is_blank(const char *line)
 {
     for (; *line; line++)
@@ -423,7 +410,7 @@ afb_status_t afb_pwstore_parse(apr_pool_t *p, const char *text, size_t len,
                                afb_pwstore_t **out, int *weak, const char **err)
 {
     afb_pwstore_t *s;
-    secret_buf_t *sb;
+    char *buf;
     int nweak = 0;
     afb_status_t st;
 
@@ -436,13 +423,11 @@ afb_status_t afb_pwstore_parse(apr_pool_t *p, const char *text, size_t len,
     s = apr_pcalloc(p, sizeof(*s));
     s->users = apr_hash_make(p);
     /* The text is parsed in place: user names and hashes point into this copy. */
-    sb = apr_palloc(p, sizeof(*sb));
-    sb->len = len + 1;
-    sb->buf = apr_pcalloc(p, sb->len);
+    buf = apr_pcalloc(p, len + 1);
     if (len > 0)
-        memcpy(sb->buf, text, len);
-    apr_pool_cleanup_register(p, sb, cleanse_buffer, apr_pool_cleanup_null);
-    st = parse_lines(s, p, sb->buf, len, &nweak, err);
+        memcpy(buf, text, len);
+    afb_cleanse_on_cleanup(p, buf, len + 1);
+    st = parse_lines(s, p, buf, len, &nweak, err);
     if (st != AFB_OK)
         return st;
     if (weak)

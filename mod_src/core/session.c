@@ -7,6 +7,7 @@
  * Every field must be present, non-empty, without NUL, at most AFB_SESSION_MAX_FIELD bytes;
  * nothing may follow the last field. */
 #include "authfb/session.h"
+#include "authfb/util.h"
 
 #include <string.h>
 #include <apr_strings.h>
@@ -28,26 +29,17 @@ typedef struct {
 
 static void put_i64(unsigned char *b, apr_time_t t)
 {
-    uint64_t v = (uint64_t)(int64_t)apr_time_sec(t);
-    int i;
-
-    for (i = 7; i >= 0; i--) {
-        b[i] = (unsigned char)(v & 0xff);
-        v >>= 8;
-    }
+    afb_be64_put(b, (uint64_t)(int64_t)apr_time_sec(t));
 }
 
 static int get_i64(reader_t *r, apr_time_t *t)
 {
-    uint64_t v = 0;
-    int i;
+    uint64_t v;
 
     if (r->left < 8) {
         return 0;
     }
-    for (i = 0; i < 8; i++) {
-        v = (v << 8) | r->p[i];
-    }
+    v = afb_be64_get(r->p);
     r->p += 8;
     r->left -= 8;
     /* Seconds beyond what apr_time_t can hold in microseconds are not ours. */

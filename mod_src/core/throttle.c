@@ -3,6 +3,7 @@
  * window has not ended, the key is blocked. Records live in the shared cache and expire
  * with their window. */
 #include "authfb/throttle.h"
+#include "authfb/util.h"
 
 #define AFB_THROTTLE_WIRE_LEN 12
 /* Window starts beyond this (year ~2262 is INT64_MAX µs) come from a damaged or hostile
@@ -62,8 +63,7 @@ void afb_throttle_encode(const afb_throttle_rec_t *r, unsigned char out[12])
 
     for (i = 0; i < 4; i++)
         out[i] = (unsigned char)(r->failures >> (24 - 8 * i));
-    for (i = 0; i < 8; i++)
-        out[4 + i] = (unsigned char)(ws >> (56 - 8 * i));
+    afb_be64_put(out + 4, ws);
 }
 
 afb_status_t afb_throttle_decode(const unsigned char *in, size_t len, afb_throttle_rec_t *r)
@@ -76,8 +76,7 @@ afb_status_t afb_throttle_decode(const unsigned char *in, size_t len, afb_thrott
         return AFB_EINVAL;
     for (i = 0; i < 4; i++)
         failures = (failures << 8) | in[i];
-    for (i = 0; i < 8; i++)
-        ws = (ws << 8) | in[4 + i];
+    ws = afb_be64_get(in + 4);
     if (ws > (uint64_t)AFB_THROTTLE_MAX_START)
         return AFB_EINVAL;
     r->failures = failures;

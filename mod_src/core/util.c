@@ -505,3 +505,41 @@ const char *afb_next_line(char **cursor, char *end, size_t max, char **line)
     *line = start;
     return NULL;
 }
+
+void afb_be64_put(unsigned char out[8], uint64_t v)
+{
+    int i;
+    for (i = 7; i >= 0; i--) {
+        out[i] = (unsigned char)(v & 0xff);
+        v >>= 8;
+    }
+}
+
+uint64_t afb_be64_get(const unsigned char in[8])
+{
+    uint64_t v = 0;
+    int i;
+    for (i = 0; i < 8; i++)
+        v = (v << 8) | in[i];
+    return v;
+}
+
+typedef struct {
+    void *buf;
+    size_t len;
+} afb_cleanse_t;
+
+static apr_status_t afb_cleanse_run(void *data)
+{
+    afb_cleanse_t *c = data;
+    OPENSSL_cleanse(c->buf, c->len);
+    return APR_SUCCESS;
+}
+
+void afb_cleanse_on_cleanup(apr_pool_t *p, void *buf, size_t len)
+{
+    afb_cleanse_t *c = apr_palloc(p, sizeof(*c));
+    c->buf = buf;
+    c->len = len;
+    apr_pool_cleanup_register(p, c, afb_cleanse_run, apr_pool_cleanup_null);
+}

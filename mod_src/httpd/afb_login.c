@@ -302,19 +302,16 @@ static afb_status_t afb_replay_check_and_set(afb_cache_t *c, void *baton)
     unsigned char buf[8];
     size_t len = sizeof(buf);
     int64_t last = INT64_MIN;
-    int i;
     afb_status_t st = c->get(c, rp->key, buf, &len, NULL);
     if (st == AFB_OK && len == 8)
-        for (last = 0, i = 0; i < 8; i++)
-            last = (int64_t)(((uint64_t)last << 8) | buf[i]);
+        last = (int64_t)afb_be64_get(buf);
     else if (st != AFB_ENOENT && st != AFB_OK)
         return st;
     if (rp->step <= last) {
         rp->replay = 1;
         return AFB_OK;
     }
-    for (i = 0; i < 8; i++)
-        buf[i] = (unsigned char)((uint64_t)rp->step >> (56 - 8 * i));
+    afb_be64_put(buf, (uint64_t)rp->step);
     return c->set(c, rp->key, buf, 8, apr_time_now() + apr_time_from_sec(3600), NULL);
 }
 
