@@ -13,6 +13,9 @@ AFB_DEBS=(
   chromium
   freeradius freeradius-utils redis-server
   wrk curl ca-certificates prometheus
+  libldap-dev libfido2-dev libcbor-dev libqrencode-dev
+  samba samba-ad-provision samba-ad-dc winbind slapd ldap-utils
+  debhelper dpkg-dev fakeroot lintian
 )
 
 afb_log() { printf '==> %s\n' "$*" >&2; }
@@ -36,7 +39,7 @@ afb_install_debs() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
   # Debian starts these services on install; the tests run their own instances.
-  for svc in apache2 redis-server freeradius prometheus; do
+  for svc in apache2 redis-server freeradius prometheus slapd samba-ad-dc smbd nmbd winbind; do
     $sudo systemctl stop "$svc" >/dev/null 2>&1 || $sudo service "$svc" stop >/dev/null 2>&1 || true
   done
 }
