@@ -58,4 +58,16 @@ afb_status_t afb_parse_duration(const char *s, apr_interval_time_t *out) AFB_MUS
 /* A non-negative decimal integer with an upper bound; no sign, no garbage. */
 afb_status_t afb_parse_uint(const char *s, long max, long *out) AFB_MUST_CHECK;
 
+/* A deletion guard, as both the module's max_delete= and afb-phs-sync's --max-delete take it:
+ * "500" (at most 500 entries may go in one change) or "10%" (at most that share of the
+ * entries there were before; 0-100). "0" and "0%" allow no deletion at all. */
+#define AFB_MAX_DELETE_DEFAULT "500"
+typedef struct {
+    long count;      /* the bound: an absolute number, or a percentage when percent is set */
+    int percent;
+} afb_delete_limit_t;
+afb_status_t afb_parse_delete_limit(const char *s, afb_delete_limit_t *out) AFB_MUST_CHECK;
+/* 1 when removing `removed` of `before` entries goes over the limit. */
+int afb_delete_limit_exceeded(const afb_delete_limit_t *l, long removed, long before);
+
 #endif

@@ -488,6 +488,32 @@ afb_status_t afb_parse_uint(const char *s, long max, long *out)
     return AFB_OK;
 }
 
+afb_status_t afb_parse_delete_limit(const char *s, afb_delete_limit_t *out)
+{
+    size_t len = s ? strlen(s) : 0;
+    char digits[24];
+
+    if (out == NULL || len == 0 || len >= sizeof(digits)) {
+        return AFB_EINVAL;
+    }
+    out->percent = s[len - 1] == '%';
+    memcpy(digits, s, len - (size_t)out->percent);
+    digits[len - (size_t)out->percent] = '\0';
+    return afb_parse_uint(digits, out->percent ? 100 : LONG_MAX, &out->count);
+}
+
+int afb_delete_limit_exceeded(const afb_delete_limit_t *l, long removed, long before)
+{
+    if (removed <= 0) {
+        return 0;
+    }
+    if (!l->percent) {
+        return removed > l->count;
+    }
+    /* removed / before > count / 100, without division */
+    return (long long)removed * 100 > (long long)l->count * (before > 0 ? before : 0);
+}
+
 const char *afb_next_line(char **cursor, char *end, size_t max, char **line)
 {
     char *start = *cursor;

@@ -412,6 +412,37 @@ static void test_parse_uint(void **state)
     assert_int_equal(afb_parse_uint("99999999999999999999", 2147483647L, &v), AFB_EINVAL);
 }
 
+static void test_delete_limit(void **state)
+{
+    static const char *const bad[] = { "", "%", "-1", "101%", "1.5%", "5 %", "x", "10%%", "%5" };
+    afb_delete_limit_t l;
+    size_t i;
+
+    (void)state;
+    assert_int_equal(afb_parse_delete_limit(AFB_MAX_DELETE_DEFAULT, &l), AFB_OK);
+    assert_int_equal(l.count, 500);
+    assert_false(l.percent);
+    assert_false(afb_delete_limit_exceeded(&l, 500, 600));
+    assert_true(afb_delete_limit_exceeded(&l, 501, 100000));
+    assert_int_equal(afb_parse_delete_limit("10%", &l), AFB_OK);
+    assert_int_equal(l.count, 10);
+    assert_true(l.percent);
+    assert_false(afb_delete_limit_exceeded(&l, 10, 100));
+    assert_true(afb_delete_limit_exceeded(&l, 11, 100));
+    assert_true(afb_delete_limit_exceeded(&l, 1, 0));
+    assert_false(afb_delete_limit_exceeded(&l, 0, 0));
+    assert_int_equal(afb_parse_delete_limit("0", &l), AFB_OK);
+    assert_true(afb_delete_limit_exceeded(&l, 1, 1000));
+    assert_int_equal(afb_parse_delete_limit("100%", &l), AFB_OK);
+    assert_false(afb_delete_limit_exceeded(&l, 1000, 1000));
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (afb_parse_delete_limit(bad[i], &l) != AFB_EINVAL) {
+            fail_msg("accepted \"%s\"", bad[i]);
+        }
+    }
+    assert_int_equal(afb_parse_delete_limit(NULL, &l), AFB_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -433,6 +464,7 @@ int main(void)
         cmocka_unit_test(test_html_escape),
         cmocka_unit_test(test_parse_duration),
         cmocka_unit_test(test_parse_uint),
+        cmocka_unit_test(test_delete_limit),
     };
     int rc;
 
