@@ -13,6 +13,7 @@
 #include "authfb/log.h"
 #include "authfb/util.h"
 #include "afb_endpoints.h"
+#include "afb_confcheck.h"
 
 APLOG_USE_MODULE(auth_fallback);
 
@@ -305,6 +306,42 @@ static const char *afb_cmd_throttle(cmd_parms *cmd, void *dc, const char *word)
 
 /* ---- AuthFallbackProvider ---- */
 
+/* Keys naming a file that holds a secret: refused when others may read it, as the key is. */
+static int afb_is_secret_key(const char *key)
+{
+    apr_size_t n = strlen(key);
+    return !strcasecmp(key, "client_secret_file") || !strcasecmp(key, "secret_file") ||
+           (n > 14 && !strcasecmp(key + n - 14, "_password_file"));
+}
+
+typedef struct {
+    apr_pool_t *p;
+    const char *name;
+    const char *err;
+} afb_secret_check_t;
+
+static int afb_secret_key_cb(void *baton, const char *key, const char *val)
+{
+    afb_secret_check_t *c = baton;
+    apr_finfo_t fi;
+    const char *path;
+    if (!afb_is_secret_key(key))
+        return 1;
+    path = ap_server_root_relative(c->p, val);
+    if (path && apr_stat(&fi, path, APR_FINFO_PROT, c->p) == APR_SUCCESS &&
+        (fi.protection & APR_FPROT_WREAD))
+        c->err = apr_psprintf(c->p, "provider %s: secret file %s (%s=) is readable by "
+                              "others; chmod o-rwx it", c->name, path, key);
+    return c->err == NULL;
+}
+
+static const char *afb_check_secret_files(apr_pool_t *p, const afb_provider_conf_t *pc)
+{
+    afb_secret_check_t c = {p, pc->name, NULL};
+    apr_table_do(afb_secret_key_cb, &c, pc->params, NULL);
+    return c.err;
+}
+
 static const char *afb_cmd_provider(cmd_parms *cmd, void *dc, const char *args)
 {
     apr_array_header_t *words = apr_array_make(cmd->temp_pool, 8, sizeof(const char *));
@@ -324,7 +361,7 @@ static const char *afb_cmd_provider(cmd_parms *cmd, void *dc, const char *args)
                              APR_ARRAY_IDX(words, 1, const char *),
                              APR_ARRAY_IDX(words, 2, const char *), words->nelts - 3,
                              (const char *const *)words->elts + 3);
-    if (err)
+    if (err || (err = afb_check_secret_files(cmd->temp_pool, &prov->conf)))
         return afb_err(cmd, "%s", err);
     for (i = 0; i < afb_main->all->nelts; i++)
         if (!strcmp(APR_ARRAY_IDX(afb_main->all, i, afb_provider_t *)->conf.name,
@@ -390,8 +427,11 @@ static const char *afb_cmd_mfa(cmd_parms *cmd, void *dcv, const char *name)
         if (dc->mfa && dc->mfa->nelts)
             return afb_err(cmd, "'none' cannot be combined with providers");
         dc->mfa = apr_array_make(cmd->pool, 1, sizeof(afb_provider_t *));
+        dc->mfa_none = 1;
         return NULL;
     }
+    if (dc->mfa_none)
+        return afb_err(cmd, "'%s': 'none' cannot be combined with providers", name);
     return afb_add_named(cmd, &dc->mfa, name, 1);
 }
 
@@ -487,7 +527,9 @@ const command_rec afb_cmds[] = {
 /* Cross-directive checks that need the whole configuration; run by configtest too. */
 int afb_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
-    (void)pconf; (void)plog; (void)ptemp;
+    (void)pconf; (void)plog;
+    if (afb_confcheck_tree(ptemp, s) != OK)
+        return !OK;
     if (afb_main && afb_main->all->nelts && afb_keyring_count(afb_main->keyring) == 0) {
         ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s,
                      "AFB00001: AuthFallbackCryptoKey: required when AuthFallbackProvider is "

@@ -69,6 +69,7 @@ typedef struct {
     apr_array_header_t *chain;       /* afb_provider_t*, first-factor paths */
     apr_array_header_t *mfa;         /* afb_provider_t*, second factors; empty = none */
     int mfa_set;
+    int mfa_none;                    /* AuthFallbackMFA none was given in this section */
     int mfa_allow;                   /* AuthFallbackMFAUnavailable allow */
     int mfa_allow_set;
     long lifetime;
