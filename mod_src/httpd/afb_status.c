@@ -103,6 +103,7 @@ static int afb_status_json(request_rec *r, const afb_snapshot_t *snap)
     json_t *root = json_object(), *arr = json_array();
     char *text;
     int i;
+    json_object_set_new(root, "version", json_string(AFB_VERSION));
     json_object_set_new(root, "time", json_string(afb_rfc3339(r->pool, snap->now)));
     json_object_set_new(root, "checker_heartbeat", snap->heartbeat
                         ? json_string(afb_rfc3339(r->pool, snap->heartbeat)) : json_null());
@@ -233,6 +234,8 @@ static void afb_prom_signins(request_rec *r, const afb_snapshot_t *snap)
 static int afb_status_prometheus(request_rec *r, const afb_snapshot_t *snap)
 {
     ap_set_content_type(r, "text/plain; version=0.0.4; charset=utf-8");
+    afb_metric_head(r, "build_info", "gauge", "Always 1; the version label is the module's.");
+    ap_rputs("auth_fallback_build_info{version=\"" AFB_VERSION "\"} 1\n", r);
     afb_prom_states(r, snap);
     afb_metric_head(r, "provider_available", "gauge",
                     "1 when new sign-ins may use the provider (not DOWN).");
@@ -274,7 +277,8 @@ static int afb_status_html(request_rec *r, const afb_snapshot_t *snap)
              "<title>mod_auth_fallback status</title><style>body{font-family:system-ui,"
              "sans-serif}td,th{padding:.3rem .6rem;border-bottom:1px solid #ddd;text-align:left}"
              ".UP{color:#070}.DOWN{color:#b00020;font-weight:bold}.UNKNOWN{color:#777}</style>"
-             "</head><body><h1>mod_auth_fallback status</h1>\n", r);
+             "</head><body><h1>mod_auth_fallback status</h1>\n"
+             "<p>Version: <span class=\"version\">" AFB_VERSION "</span></p>\n", r);
     ap_rprintf(r, "<p>Checker: %s</p>\n", !snap->heartbeat ? "has not run yet"
                : snap->now - snap->heartbeat > apr_time_from_sec(10) ? "<strong>STALE</strong>"
                : "running");

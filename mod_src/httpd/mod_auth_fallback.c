@@ -12,6 +12,9 @@
 #include "authfb/log.h"
 #include "authfb/http.h"
 
+/* The module's name and version, as in the server banner: mod_auth_fallback/1.1.0. */
+#define AFB_COMPONENT "mod_auth_fallback/" AFB_VERSION
+
 
 static int afb_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
@@ -28,6 +31,9 @@ static int afb_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
     afb_server_conf_t *conf = afb_main_conf();
     (void)plog;
     afb_log_bridge_install(s);
+    /* The banner shows it only with ServerTokens Full (httpd locks the banner otherwise);
+     * it is rebuilt on every configuration pass, so the component is added on every pass. */
+    ap_add_version_component(pconf, AFB_COMPONENT);
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG)
         return OK;
     if (!conf || !conf->all->nelts)
@@ -36,9 +42,9 @@ static int afb_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
         afb_health_post_config(pconf, ptemp, s) != OK)
         return !OK;
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
-                 "AFB00013: %d providers configured, %d cookie keys, endpoint %s, cache %s",
-                 conf->all->nelts, afb_keyring_count(conf->keyring), conf->endpoint,
-                 conf->cache_spec);
+                 "AFB00013: " AFB_COMPONENT ": %d providers configured, %d cookie keys, "
+                 "endpoint %s, cache %s", conf->all->nelts, afb_keyring_count(conf->keyring),
+                 conf->endpoint, conf->cache_spec);
     return OK;
 }
 
