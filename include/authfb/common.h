@@ -19,7 +19,11 @@ typedef enum {
     AFB_ETOOBIG = 6,   /* over a size cap */
     AFB_ETIMEOUT = 7,  /* deadline reached */
     AFB_EIO = 8,       /* backend / infrastructure error */
-    AFB_EREPLAY = 9    /* already used (TOTP step, nonce, code) */
+    AFB_EREPLAY = 9,   /* already used (TOTP step, nonce, code) */
+    AFB_EANSWER = 10   /* the peer answered, but not usably (an HTTP error status, a body that
+                        * is not the answer asked for): infrastructure, yet a client may be
+                        * able to provoke it, unlike AFB_EIO (the peer could not be reached,
+                        * or refused our own credentials) */
 } afb_status_t;
 
 const char *afb_status_str(afb_status_t st);

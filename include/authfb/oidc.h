@@ -16,10 +16,12 @@
  *                   -> identity.user is REMOTE_USER; identity.claims -> AUTH_FALLBACK_CLAIM_*
  *   health check    afb_oidc_probe(prov, probe_pool, now, &why)
  *
- * Errors: afb_oidc_is_infra(st) is true for AFB_EIO and AFB_ETIMEOUT only: connect/DNS/TLS
- * failure, deadline, 5xx, malformed or oversized metadata, discovery or JWKS unavailable.
- * Those may send the person on to the next path and count as passive evidence against the
- * provider. Everything else (AFB_EINVAL, AFB_EMISMATCH, AFB_EEXPIRED, AFB_ENOENT) is the
+ * Errors: afb_oidc_is_infra(st) is true for AFB_EIO, AFB_ETIMEOUT and AFB_EANSWER only:
+ * connect/DNS/TLS failure, deadline, 5xx, malformed or oversized metadata, discovery or JWKS
+ * unavailable, the token endpoint refusing this client. Those count as passive evidence
+ * against the provider. AFB_EANSWER (the token endpoint answered, but with an HTTP error or
+ * something that is not a token answer) is the one a made-up code could provoke: it never
+ * moves the person to another path at once; AFB_EIO and AFB_ETIMEOUT may. Everything else (AFB_EINVAL, AFB_EMISMATCH, AFB_EEXPIRED, AFB_ENOENT) is the
  * client's or the token's fault and must never count against the provider.
  * Every failure sets *reason: a short, fixed-form text for the logs that never contains a
  * token, code, secret or cookie.
@@ -105,7 +107,8 @@ afb_status_t afb_oidc_token_request(apr_pool_t *p, const afb_oidc_client_t *clie
                                     afb_http_request_t *req) AFB_MUST_CHECK;
 
 /* The id_token of a token endpoint answer. 2xx without a usable id_token, non-JSON, 5xx or
- * another status: AFB_EIO. 4xx: AFB_EINVAL with the OP's `error` code in *reason. */
+ * another status: AFB_EANSWER. 4xx: AFB_EINVAL with the OP's `error` code in *reason, except
+ * invalid_client and unauthorized_client (this client's credentials refused): AFB_EIO. */
 afb_status_t afb_oidc_token_response(apr_pool_t *p, const afb_http_response_t *resp,
                                      const char **id_token, const char **reason) AFB_MUST_CHECK;
 

@@ -24,6 +24,8 @@ const char *afb_status_str(afb_status_t st)
         return "backend error";
     case AFB_EREPLAY:
         return "replayed";
+    case AFB_EANSWER:
+        return "unusable answer";
     }
     return "unknown status";
 }

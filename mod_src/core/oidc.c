@@ -19,7 +19,7 @@
 
 int afb_oidc_is_infra(afb_status_t st)
 {
-    return st == AFB_EIO || st == AFB_ETIMEOUT;
+    return st == AFB_EIO || st == AFB_ETIMEOUT || st == AFB_EANSWER;
 }
 
 afb_status_t afb_oidc_token_auth_parse(const char *word, afb_oidc_token_auth_t *out)
@@ -331,18 +331,18 @@ afb_status_t afb_oidc_token_response(apr_pool_t *p, const afb_http_response_t *r
     }
     if (resp->status < 200 || resp->status > 299) {
         *reason = apr_psprintf(p, "token endpoint answered HTTP %d", resp->status);
-        return AFB_EIO;
+        return AFB_EANSWER;
     }
     root = (resp->body && resp->len <= AFB_OIDC_MAX_DOC)
                ? json_object_in(p, resp->body, resp->len) : NULL;
     if (!root) {
         *reason = "token endpoint answer is not a JSON object";
-        return AFB_EIO;
+        return AFB_EANSWER;
     }
     tok = json_str(root, "id_token");
     if (!tok || !*tok) {
         *reason = "token endpoint answer without id_token";
-        return AFB_EIO;
+        return AFB_EANSWER;
     }
     *id_token = tok;
     return AFB_OK;

@@ -357,16 +357,9 @@ static int afb_state_used(request_rec *r, const char *state)
     return used;
 }
 
-/* The core's reasons for a token endpoint that answered with an HTTP error or a body that
- * is not a token answer (as opposed to one that could not be reached). */
-static int answered_http_error(const char *why)
-{
-    return why && (!strncmp(why, "token endpoint answered HTTP", 28) ||
-                   !strncmp(why, "token endpoint answer", 21));
-}
-
 static int afb_oidc_infra_failure(request_rec *r, afb_provider_t *prov,
-                                  const afb_oidc_pending_t *pend, const char *why)
+                                  const afb_oidc_pending_t *pend, afb_status_t st,
+                                  const char *why)
 {
     afb_flow_t standby;
     ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
@@ -377,7 +370,7 @@ static int afb_oidc_infra_failure(request_rec *r, afb_provider_t *prov,
     /* An HTTP error answer could be provoked with a made-up code: only a failure to reach the
      * OP at all (or a refusal of our own credentials) moves the person on at once; otherwise
      * they retry, and the checker decides within seconds whether the OP is down. */
-    if (answered_http_error(why))
+    if (st == AFB_EANSWER)
         return afb_retry_page(r, HTTP_SERVICE_UNAVAILABLE, "Sign-in temporarily unavailable",
                               "The identity provider could not complete the sign-in. Please "
                               "try again in a moment.", pend->return_to);
@@ -402,7 +395,7 @@ static int afb_oidc_finish(request_rec *r, const afb_oidc_pending_t *pend, const
     st = afb_oidc_redeem(rt->op, r->pool, apr_time_now(), code, afb_redirect_uri(r),
                          pend->code_verifier, pend->nonce, &id, &why);
     if (afb_oidc_is_infra(st))
-        return afb_oidc_infra_failure(r, prov, pend, why);
+        return afb_oidc_infra_failure(r, prov, pend, st, why);
     if (st != AFB_OK) {
         afb_oidc_failure(r, pend, NULL, why ? why : afb_status_str(st));
         return afb_retry_page(r, HTTP_FORBIDDEN, "Sign-in failed",

@@ -95,6 +95,7 @@ static void test_status_names(void **state)
     assert_string_equal(afb_status_str(AFB_OK), "ok");
     assert_string_equal(afb_status_str(AFB_EIO), "backend error");
     assert_string_equal(afb_status_str(AFB_EREPLAY), "replayed");
+    assert_string_equal(afb_status_str(AFB_EANSWER), "unusable answer");
     assert_string_equal(afb_status_str((afb_status_t)99), "unknown status");
 }
 
