@@ -55,12 +55,21 @@ afb_status_t afb_mfa_remote_check(request_rec *r, afb_provider_t *prov, const ch
 /* Make flow->mfa[0] the first provider usable for flow->user from index `from` on;
  * 0 when none is. */
 int afb_mfa_next(request_rec *r, afb_flow_t *flow, int from);
-/* 1 when a provider of this MFA chain can take the person now (not DOWN; for the local
- * store, a secret is enrolled). The bypass is issued, and accepted, only when none can. */
-int afb_mfa_chain_usable(request_rec *r, const apr_array_header_t *mfa, const char *user);
-/* No second factor left: "not set up" when none ever could take the person, else the
- * AuthFallbackMFAUnavailable policy decides. */
-int afb_mfa_none_left(request_rec *r, afb_flow_t *flow, int not_enrolled);
+/* The one rule for a session without a second factor (docs/architecture.md, security
+ * properties): USABLE when a provider of this MFA chain can take the person now (not DOWN;
+ * for the local store, a secret is enrolled); NOT_ENROLLED when none ever could ("not set
+ * up", never a bypass); DOWN when some could and every such one is DOWN. The bypass
+ * (mfa=none) is issued, and accepted, only in state DOWN under AuthFallbackMFAUnavailable
+ * allow. NULL entries (unknown names) are skipped. */
+typedef enum {
+    AFB_MFA_CHAIN_USABLE = 0,
+    AFB_MFA_CHAIN_NOT_ENROLLED = 1,
+    AFB_MFA_CHAIN_DOWN = 2
+} afb_mfa_chain_t;
+afb_mfa_chain_t afb_mfa_chain_state(afb_provider_t *const *chain, int n, const char *user);
+/* No second factor left for the flow: "not set up" (state NOT_ENROLLED), the outage page
+ * (DOWN under deny, or a provider still usable), or the bypass (DOWN under allow). */
+int afb_mfa_none_left(request_rec *r, afb_flow_t *flow);
 
 /* The oidc provider type (afb_oidc.c). */
 const char *afb_oidc_configure(afb_provider_t *prov, apr_pool_t *p, apr_pool_t *ptemp);

@@ -390,7 +390,7 @@ static int afb_mfa_post(request_rec *r, afb_flow_t *flow)
             /* Down since the form was shown: nobody waits on it, the next one checks. */
             if (!afb_mfa_next(r, flow, 0)) {
                 afb_attempt_done(&att);
-                return afb_mfa_none_left(r, flow, 0);
+                return afb_mfa_none_left(r, flow);
             }
             moved = 1;
             continue;
@@ -413,7 +413,7 @@ static int afb_mfa_post(request_rec *r, afb_flow_t *flow)
         afb_health_passive(prov, why);
         if (!afb_mfa_next(r, flow, 1)) {
             afb_attempt_done(&att);
-            return afb_mfa_none_left(r, flow, 0);
+            return afb_mfa_none_left(r, flow);
         }
         moved = 1;
     }

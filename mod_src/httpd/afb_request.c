@@ -46,8 +46,10 @@ static int afb_session_fits(request_rec *r, const afb_dir_conf_t *dc, const afb_
         return 1;
     if (strcmp(s->mfa, "none"))
         return afb_in_list(dc->mfa, s->mfa);
-    /* The same rule that issued the bypass: no provider of this chain can take the person. */
-    return dc->mfa_allow && !afb_mfa_chain_usable(r, dc->mfa, s->user);
+    /* The same rule that issues the bypass (afb_mfa_none_left). */
+    return dc->mfa_allow &&
+           afb_mfa_chain_state((afb_provider_t *const *)dc->mfa->elts, dc->mfa->nelts,
+                               s->user) == AFB_MFA_CHAIN_DOWN;
 }
 
 /* The session as this location sees it: degraded when its path is not the first of this

@@ -385,49 +385,61 @@ int afb_issue_session(request_rec *r, const afb_flow_t *flow, const char *mfa,
     return afb_redirect(r, HTTP_SEE_OTHER, flow->return_to);
 }
 
-/* 1 when the person can use this MFA provider now: not DOWN, and for the local TOTP store,
- * a secret is enrolled for them (a remote service decides enrolment itself). */
-static int afb_mfa_usable(const afb_provider_t *prov, const char *user)
+/* 1 when this provider could ever take the person: a remote service decides enrolment
+ * itself; the local TOTP store only for someone with a secret in it. */
+static int afb_mfa_takes(const afb_provider_t *prov, const char *user)
 {
     afb_store_gen_t *gen;
     int enrolled;
-    if (afb_health_is_down(prov))
-        return 0;
     if (prov->conf.type != AFB_PROV_TOTP)
-        return prov->runtime != NULL;
+        return 1;
     gen = afb_filestore_acquire(prov->store);
     enrolled = afb_totp_store_find(afb_store_gen_data(gen), user) != NULL;
     afb_filestore_release(prov->store, gen);
     return enrolled;
 }
 
-int afb_mfa_chain_usable(request_rec *r, const apr_array_header_t *mfa, const char *user)
+/* 1 when the person can use this MFA provider now: it could take them and is not DOWN. */
+static int afb_mfa_usable(const afb_provider_t *prov, const char *user)
 {
-    int i;
-    for (i = 0; mfa && i < mfa->nelts; i++)
-        if (afb_mfa_usable(APR_ARRAY_IDX(mfa, i, afb_provider_t *), user))
-            return 1;
-    (void)r;
-    return 0;
+    if (afb_health_is_down(prov))
+        return 0;
+    if (prov->conf.type != AFB_PROV_TOTP && !prov->runtime)
+        return 0;
+    return afb_mfa_takes(prov, user);
 }
 
-/* 1 when some provider of the flow's chain could still take the person (a service that
- * failed once while checking, but is not DOWN yet): no bypass then, only the outage page. */
-static int afb_mfa_flow_usable(request_rec *r, const afb_flow_t *flow)
+afb_mfa_chain_t afb_mfa_chain_state(afb_provider_t *const *chain, int n, const char *user)
 {
-    int i;
-    for (i = 0; i < flow->n_mfa; i++) {
-        afb_provider_t *prov = afb_provider_find(r->server, flow->mfa[i]);
-        if (prov && afb_mfa_usable(prov, flow->user))
-            return 1;
+    int i, takes = 0;
+    for (i = 0; i < n; i++) {
+        if (!chain[i])
+            continue;
+        if (afb_mfa_usable(chain[i], user))
+            return AFB_MFA_CHAIN_USABLE;
+        takes |= afb_mfa_takes(chain[i], user);
     }
-    return 0;
+    return takes ? AFB_MFA_CHAIN_DOWN : AFB_MFA_CHAIN_NOT_ENROLLED;
 }
 
-int afb_mfa_none_left(request_rec *r, afb_flow_t *flow, int not_enrolled)
+/* The flow's MFA chain as providers (an unknown name is NULL). */
+static int afb_flow_mfa_chain(request_rec *r, const afb_flow_t *flow,
+                              afb_provider_t **chain)
 {
+    int i;
+    for (i = 0; i < flow->n_mfa && i < AFB_FLOW_MAX_MFA; i++)
+        chain[i] = afb_provider_find(r->server, flow->mfa[i]);
+    return i;
+}
+
+int afb_mfa_none_left(request_rec *r, afb_flow_t *flow)
+{
+    afb_provider_t *chain[AFB_FLOW_MAX_MFA];
+    afb_mfa_chain_t state = afb_mfa_chain_state(chain, afb_flow_mfa_chain(r, flow, chain),
+                                                flow->user);
+    int not_enrolled = state == AFB_MFA_CHAIN_NOT_ENROLLED;
     afb_event_t *ev;
-    if (not_enrolled || !flow->mfa_allow_none || afb_mfa_flow_usable(r, flow)) {
+    if (state != AFB_MFA_CHAIN_DOWN || !flow->mfa_allow_none) {
         afb_health_counter(afb_provider_find(r->server, flow->path), AFB_HEALTH_COUNT_FAILURE);
         ev = afb_event(r, "auth.failure");
         afb_event_str(ev, "user", flow->user);
@@ -473,35 +485,12 @@ int afb_mfa_next(request_rec *r, afb_flow_t *flow, int from)
     return 1;
 }
 
-/* When no MFA provider can take the person: 1 if none ever could (not enrolled in the local
- * store and no remote service in the chain), 0 if some could but are down (an outage, which
- * the AuthFallbackMFAUnavailable policy decides). */
-static int afb_mfa_not_enrolled(request_rec *r, const afb_flow_t *flow)
-{
-    int i;
-    for (i = 0; i < flow->n_mfa; i++) {
-        afb_provider_t *prov = afb_provider_find(r->server, flow->mfa[i]);
-        afb_store_gen_t *gen;
-        int enrolled;
-        if (!prov)
-            continue;
-        if (prov->conf.type != AFB_PROV_TOTP)
-            return 0;
-        gen = afb_filestore_acquire(prov->store);
-        enrolled = afb_totp_store_find(afb_store_gen_data(gen), flow->user) != NULL;
-        afb_filestore_release(prov->store, gen);
-        if (enrolled)
-            return 0;
-    }
-    return 1;
-}
-
 int afb_after_first_factor(request_rec *r, afb_flow_t *flow)
 {
     if (flow->n_mfa == 0)
         return afb_issue_session(r, flow, "none", NULL);
     if (!afb_mfa_next(r, flow, 0))
-        return afb_mfa_none_left(r, flow, afb_mfa_not_enrolled(r, flow));
+        return afb_mfa_none_left(r, flow);
     flow->stage = AFB_FLOW_MFA;
     flow->csrf = afb_random_token(r->pool, 24);
     flow->expires = apr_time_now() + apr_time_from_sec(AFB_FLOW_LIFETIME);
