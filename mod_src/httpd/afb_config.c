@@ -41,6 +41,7 @@ void *afb_create_server_conf(apr_pool_t *p, server_rec *s)
         c->throttle_user = 5;
         c->throttle_client = 20;
         c->throttle_window = apr_time_from_sec(300);
+        c->user_headers = apr_array_make(p, 2, sizeof(const char *));
         afb_main = c;
     }
     return c;
@@ -481,6 +482,12 @@ static const char *afb_cmd_user_header(cmd_parms *cmd, void *dcv, const char *ar
 {
     afb_dir_conf_t *dc = dcv;
     const char *s;
+    /* Every request of the server loses every configured user header (a spoofed one must not
+     * reach a backend through another location), so the names must be known at startup. */
+    if (ap_check_cmd_context(cmd, NOT_IN_HTACCESS))
+        return afb_err(cmd, "not allowed in .htaccess: the header must be known at startup so "
+                       "that it is removed from every request; set it in the server "
+                       "configuration");
     for (s = arg; *s; s++)
         if (!apr_isalnum(*s) && *s != '-' && *s != '_')
             return afb_err(cmd, "'%s' is not a valid header name", arg);
@@ -488,6 +495,8 @@ static const char *afb_cmd_user_header(cmd_parms *cmd, void *dcv, const char *ar
         return afb_err(cmd, "empty header name");
     dc->user_header = arg;
     dc->user_header_set = 1;
+    if (afb_main)
+        APR_ARRAY_PUSH(afb_main->user_headers, const char *) = arg;
     return NULL;
 }
 

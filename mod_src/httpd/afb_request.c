@@ -169,14 +169,27 @@ int afb_check_authn(request_rec *r)
 
 /* ---- what the backend receives ---- */
 
-static void afb_strip_headers(request_rec *r, const char *user_header)
+/* 1 for a header that could carry an identity to the backend: the module's reserved prefix
+ * or any AuthFallbackUserHeader of the configuration, wherever it was set. */
+static int afb_header_is_identity(const apr_array_header_t *user_headers, const char *name)
+{
+    int i;
+    if (afb_header_is_reserved(name, NULL))
+        return 1;
+    for (i = 0; user_headers && i < user_headers->nelts; i++)
+        if (afb_header_name_eq(name, APR_ARRAY_IDX(user_headers, i, const char *)))
+            return 1;
+    return 0;
+}
+
+static void afb_strip_headers(request_rec *r, const apr_array_header_t *user_headers)
 {
     const apr_array_header_t *arr = apr_table_elts(r->headers_in);
     const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
     apr_array_header_t *gone = NULL;
     int i;
     for (i = 0; i < arr->nelts; i++) {
-        if (!e[i].key || !afb_header_is_reserved(e[i].key, user_header))
+        if (!e[i].key || !afb_header_is_identity(user_headers, e[i].key))
             continue;
         if (!gone)
             gone = apr_array_make(r->pool, 2, sizeof(const char *));
@@ -195,7 +208,7 @@ int afb_fixups(request_rec *r)
     if (!conf || !conf->all || !conf->all->nelts)
         return DECLINED;
     dc = ap_get_module_config(r->per_dir_config, &auth_fallback_module);
-    afb_strip_headers(r, dc->user_header);
+    afb_strip_headers(r, conf->user_headers);
     cookies[0] = conf->cookie_name;
     cookies[1] = afb_flow_cookie_name(r);
     cookies[2] = apr_pstrcat(r->pool, conf->cookie_name, "_oidc_*", NULL);
