@@ -67,6 +67,13 @@ void afb_http_request_init(afb_http_request_t *req, const char *method, const ch
 afb_status_t afb_http_perform(afb_http_t *http, apr_pool_t *p, const afb_http_request_t *req,
                               afb_http_response_t *resp) AFB_MUST_CHECK;
 
+/* The one wording of a failed exchange (afb_http_perform() not AFB_OK), for every caller:
+ * *reason is "WHAT: timeout" (AFB_ETIMEOUT), "WHAT: response too large" (AFB_ETOOBIG, then
+ * AFB_EIO) or "WHAT: " and resp->error, else "connection failed" (AFB_EIO). Returns the
+ * status the caller reports: AFB_ETIMEOUT or AFB_EIO. */
+afb_status_t afb_http_failure(apr_pool_t *p, afb_status_t st, const char *what,
+                              const afb_http_response_t *resp, const char **reason);
+
 /* curl_global_init(CURL_GLOBAL_DEFAULT): call once per process before any thread starts. */
 afb_status_t afb_http_global_init(void) AFB_MUST_CHECK;
 

@@ -10,7 +10,8 @@
  * The check POSTs `user`, `pass` (and `realm` when configured) as a form and reads the JSON
  * answer: result.status true and result.value true is ACCEPT; result.status true and
  * result.value false is REJECT. Everything else is an infrastructure failure with *reason:
- * AFB_ETIMEOUT for a deadline, AFB_EIO for connect/TLS errors, a non-2xx status, a body that
+ * AFB_ETIMEOUT for a deadline, AFB_EIO for connect/TLS errors (worded by afb_http_failure(),
+ * "MFA service: timeout", "MFA service: connection refused or unreachable"), a non-2xx status, a body that
  * is not JSON or lacks those booleans, result.status false (privacyIDEA's "the server could
  * not decide", e.g. an unknown user or a resolver error), or a body over max_response. Only
  * AFB_ETIMEOUT and AFB_EIO may send the person on to the next MFA provider. Reasons are fixed

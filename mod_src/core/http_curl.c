@@ -1,5 +1,5 @@
 /* The libcurl transport of http.h: the only file of the core that touches libcurl.
- * Also holds the two transport-independent helpers of http.h. */
+ * Also holds the transport-independent helpers of http.h. */
 #include "authfb/http.h"
 
 #include <string.h>
@@ -25,6 +25,18 @@ afb_status_t afb_http_perform(afb_http_t *http, apr_pool_t *p, const afb_http_re
     if (!http || !http->perform || !req || !req->url || req->timeout <= 0)
         return AFB_EINVAL;
     return http->perform(http, p, req, resp);
+}
+
+afb_status_t afb_http_failure(apr_pool_t *p, afb_status_t st, const char *what,
+                              const afb_http_response_t *resp, const char **reason)
+{
+    const char *detail = resp && resp->error ? resp->error : "connection failed";
+    if (st == AFB_ETIMEOUT) {
+        *reason = apr_pstrcat(p, what, ": timeout", NULL);
+        return AFB_ETIMEOUT;
+    }
+    *reason = apr_pstrcat(p, what, ": ", st == AFB_ETOOBIG ? "response too large" : detail, NULL);
+    return AFB_EIO;
 }
 
 /* ---- libcurl ---- */

@@ -7,6 +7,8 @@
 #include <apr_strings.h>
 #include <jansson.h>
 
+#define AFB_HTTPMFA_WHAT "MFA service" /* names the peer in transport failures */
+
 struct afb_httpmfa_t {
     afb_httpmfa_conf_t conf;
     afb_http_t *http;
@@ -105,21 +107,6 @@ afb_status_t afb_httpmfa_parse(const char *body, size_t len, afb_httpmfa_result_
     return st;
 }
 
-static afb_status_t transport_failure(afb_status_t st, const char *detail, const char **reason)
-{
-    switch (st) {
-    case AFB_ETIMEOUT:
-        *reason = "no answer before the deadline";
-        return AFB_ETIMEOUT;
-    case AFB_ETOOBIG:
-        *reason = "answer larger than the response cap";
-        return AFB_EIO;
-    default:
-        *reason = detail ? detail : "connection failed";
-        return AFB_EIO;
-    }
-}
-
 static const char *check_body(apr_pool_t *p, const afb_httpmfa_t *m, const char *user,
                               const char *code)
 {
@@ -154,7 +141,7 @@ afb_status_t afb_httpmfa_check(afb_httpmfa_t *mfa, apr_pool_t *p, const char *us
     req.ca_file = mfa->conf.ca_file;
     st = afb_http_perform(mfa->http, p, &req, &resp);
     if (st != AFB_OK)
-        return transport_failure(st, resp.error, reason);
+        return afb_http_failure(p, st, AFB_HTTPMFA_WHAT, &resp, reason);
     if (resp.status >= 400 && resp.status < 500) {
         afb_httpmfa_result_t r4 = AFB_HTTPMFA_ACCEPT;
         const char *why4 = NULL;
@@ -193,7 +180,7 @@ afb_status_t afb_httpmfa_probe(afb_httpmfa_t *mfa, apr_pool_t *p, apr_interval_t
     req.ca_file = mfa->conf.ca_file;
     st = afb_http_perform(mfa->http, p, &req, &resp);
     if (st != AFB_OK)
-        return transport_failure(st, resp.error, reason);
+        return afb_http_failure(p, st, AFB_HTTPMFA_WHAT, &resp, reason);
     if (resp.status < 200 || resp.status >= limit) {
         *reason = apr_psprintf(p, "HTTP status %d", resp.status);
         return AFB_EIO;

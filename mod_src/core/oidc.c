@@ -585,22 +585,6 @@ static apr_status_t provider_cleanup(void *data)
     return APR_SUCCESS;
 }
 
-static afb_status_t transport_status(apr_pool_t *p, afb_status_t st, const char *what,
-                                     const char *detail, const char **reason)
-{
-    switch (st) {
-    case AFB_ETIMEOUT:
-        *reason = apr_pstrcat(p, what, ": timeout", NULL);
-        return AFB_ETIMEOUT;
-    case AFB_ETOOBIG:
-        *reason = apr_pstrcat(p, what, ": response too large", NULL);
-        return AFB_EIO;
-    default:
-        *reason = apr_pstrcat(p, what, ": ", detail ? detail : "connection failed", NULL);
-        return AFB_EIO;
-    }
-}
-
 /* GET a document of the provider; AFB_EIO/AFB_ETIMEOUT with *reason unless 200. */
 static afb_status_t fetch_doc(afb_oidc_provider_t *prov, apr_pool_t *p, const char *url,
                               const char *what, size_t max, afb_http_response_t *resp,
@@ -615,7 +599,7 @@ static afb_status_t fetch_doc(afb_oidc_provider_t *prov, apr_pool_t *p, const ch
     req.max_response = max;
     st = afb_http_perform(prov->http, p, &req, resp);
     if (st != AFB_OK)
-        return transport_status(p, st, what, resp->error, reason);
+        return afb_http_failure(p, st, what, resp, reason);
     if (resp->status != 200) {
         *reason = apr_psprintf(p, "%s: HTTP %d", what, resp->status);
         return AFB_EIO;
@@ -944,7 +928,7 @@ static afb_status_t exchange_code(afb_oidc_provider_t *prov, apr_pool_t *p, cons
     }
     st = afb_http_perform(prov->http, p, &req, &resp);
     if (st != AFB_OK)
-        return transport_status(p, st, "token endpoint", resp.error, reason);
+        return afb_http_failure(p, st, "token endpoint", &resp, reason);
     return afb_oidc_token_response(p, &resp, id_token, reason);
 }
 

@@ -168,8 +168,15 @@ static void test_transport_failures(void **state)
     fake_http_fail(f->fake, CHECK_URL, AFB_ETIMEOUT);
     assert_int_equal(check(f, "123456", &res, &why), AFB_ETIMEOUT);
     assert_non_null(why);
+    /* worded as for every HTTP peer (afb_http_failure) */
+    assert_string_equal(why, "MFA service: timeout");
     fake_http_fail(f->fake, CHECK_URL, AFB_EIO);
     assert_int_equal(check(f, "123456", &res, &why), AFB_EIO);
+    assert_string_equal(why, "MFA service: connection failed");
+    fake_http_fail(f->fake, CHECK_URL, AFB_ETOOBIG);
+    assert_int_equal(check(f, "123456", &res, &why), AFB_EIO);
+    assert_string_equal(why, "MFA service: response too large");
+    fake_http_fail(f->fake, CHECK_URL, AFB_EIO);
     fake_http_clear(f->fake, CHECK_URL);
     assert_int_equal(check(f, "123456", &res, &why), AFB_EIO);
     assert_int_equal((int)res, -1);
