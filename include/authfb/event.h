@@ -1,4 +1,4 @@
-/* Event-log records (SPEC 5): one JSON object per line, `time` RFC 3339 UTC and `event`
+/* Event-log records (docs/monitoring.md, "Events"): one JSON object per line, `time` RFC 3339 UTC and `event`
  * first. Built with jansson; the adapter writes the line atomically. */
 #ifndef AUTHFB_EVENT_H
 #define AUTHFB_EVENT_H

@@ -1,5 +1,5 @@
-/* Health of the providers (SPEC 2.1, 5, 6.2-6.4): one fixed-size record per provider and a
- * table of them, both free of pointers so they can live in a shared-memory segment that the
+/* Health of the providers (docs/operations.md, "What the module does by itself"): one
+ * fixed-size record per provider and a table of them, both free of pointers so they can live in a shared-memory segment that the
  * checker (a mod_watchdog singleton) writes and every child reads.
  *
  * The state machine is HAProxy's: `fall` consecutive failed probes mark a provider DOWN,
@@ -71,7 +71,7 @@ typedef struct {
     uint64_t transitions;             /* state changes */
     uint64_t passive_events;          /* passive evidence reports */
     uint64_t expired_probes;          /* probes that passed their deadline unreported */
-    /* Per-path counters for the status handler (SPEC 5). */
+    /* Per-path counters for the status handler (docs/monitoring.md). */
     uint64_t auth_successes;
     uint64_t auth_failures;
     uint64_t fallbacks;               /* sign-ins routed past this path */
@@ -99,7 +99,7 @@ typedef enum {
 const char *afb_health_state_name(afb_health_state_t s);
 const char *afb_health_override_name(afb_override_t o);
 
-/* SPEC 2.1 defaults: interval 3 s, timeout 2 s, fall 2, rise 2. */
+/* Defaults of AuthFallbackProvider (docs/directives.md): interval 3 s, timeout 2 s, fall 2, rise 2. */
 void afb_health_cfg_default(afb_health_cfg_t *cfg);
 /* The health keys of a provider declaration; zero or negative values take the defaults. */
 void afb_health_cfg_from_provider(afb_health_cfg_t *cfg, const afb_provider_conf_t *pc);
@@ -122,7 +122,7 @@ void afb_health_begin_probe(afb_health_rec_t *rec, apr_time_t now, apr_interval_
 int afb_health_probe_result(afb_health_rec_t *rec, apr_time_t now, int ok,
                             apr_interval_time_t latency, const char *reason,
                             const afb_health_cfg_t *cfg, afb_health_transition_t *tr);
-/* Evidence seen while serving a request (SPEC 6.4): an infrastructure error talking to the
+/* Evidence seen while serving a request (docs/architecture.md, "Security properties"): an infrastructure error talking to the
  * provider. It never changes the state; it only makes the next probe due at once, though
  * not sooner than the fast re-probe delay after the last probe (so a burst of failing
  * requests cannot turn into a burst of probes). */

@@ -1,4 +1,4 @@
-/* http-mfa (SPEC 2.1): a privacyIDEA-compatible `/validate/check` endpoint over the injected
+/* http-mfa (docs/providers.md, "privacyIDEA"): a privacyIDEA-compatible `/validate/check` endpoint over the injected
  * outbound HTTP transport (authfb/http.h).
  *
  * Use from the adapter:

@@ -1,4 +1,4 @@
-/* OpenID Connect relying party (SPEC 2.1, provider type `oidc`): authorization code flow
+/* OpenID Connect relying party (provider type `oidc`, docs/providers.md): authorization code flow
  * with PKCE (S256), a confidential client (client_secret_basic or client_secret_post), ID
  * tokens verified with jose.h.
  *

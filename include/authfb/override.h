@@ -1,4 +1,5 @@
-/* The operator's kill switch (AuthFallbackOverrideFile, SPEC 2): lines `NAME auto|up|down`,
+/* The operator's kill switch (AuthFallbackOverrideFile, docs/operations.md,
+ * "Forcing a path down or up"): lines `NAME auto|up|down`,
  * '#' comments and blank lines, whitespace tolerant. The checker reads the file at every tick
  * and applies it to the health table, so a change takes effect without a restart.
  *

@@ -1,5 +1,5 @@
-/* Provider declarations (`AuthFallbackProvider NAME TYPE ARG key=value ...`, SPEC 2.1):
- * parsing and validation of the words, independent of httpd. */
+/* Provider declarations (`AuthFallbackProvider NAME TYPE ARG key=value ...`,
+ * docs/directives.md): parsing and validation of the words, independent of httpd. */
 #ifndef AUTHFB_PROVIDER_H
 #define AUTHFB_PROVIDER_H
 

@@ -1,4 +1,4 @@
-/* RADIUS client for a remote MFA service (SPEC 2.1 `radius`): RFC 2865 Access-Request with
+/* RADIUS client for a remote MFA service (docs/providers.md, "RADIUS"): RFC 2865 Access-Request with
  * a hidden User-Password, RFC 3579 Message-Authenticator on every packet, RFC 5997
  * Status-Server as the health probe. UDP over IPv4 or IPv6, one connected socket per call.
  *

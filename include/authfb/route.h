@@ -1,4 +1,4 @@
-/* Routing decisions (SPEC 2.2, 6.1, 6.4): which path of a chain a new sign-in takes, and what
+/* Routing decisions (docs/architecture.md, "Security properties"): which path of a chain a new sign-in takes, and what
  * happens to the second factor. Pure functions over availability flags (1 = available, see
  * afb_health_available: UNKNOWN counts as available) or over health records. */
 #ifndef AUTHFB_ROUTE_H
@@ -8,8 +8,8 @@
 #include "authfb/health.h"
 
 /* Index of the first available entry at or after `start`, or -1 when none is (the caller
- * answers 503, SPEC 6.1). start 0 routes a new sign-in; start k+1 moves a person on after
- * path k failed during their sign-in (SPEC 6.4). */
+ * answers 503). start 0 routes a new sign-in; start k+1 moves a person on after
+ * path k failed during their sign-in. */
 int afb_route_first(const int *available, int n, int start);
 /* The same over health records; a NULL record (no health view yet) counts as available. */
 int afb_route_first_rec(const afb_health_rec_t *const *chain, int n, int start);

@@ -1,4 +1,4 @@
-/* Failed-attempt throttling (SPEC 6.8): fixed-window counters per user and per client
+/* Failed-attempt throttling (docs/directives.md, "Throttling"): fixed-window counters per user and per client
  * address kept in the shared cache. Pure decisions over a small fixed-size record. */
 #ifndef AUTHFB_THROTTLE_H
 #define AUTHFB_THROTTLE_H

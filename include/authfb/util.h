@@ -21,7 +21,7 @@ char *afb_b64url_encode(apr_pool_t *p, const unsigned char *in, size_t len);
 afb_status_t afb_b64url_decode(apr_pool_t *p, const char *in, size_t inlen,
                                unsigned char **out, size_t *outlen) AFB_MUST_CHECK;
 
-/* The `return=` rule of SPEC 3: a local absolute path on the same host (starts with one '/',
+/* The `return=` rule (docs/directives.md, "URLs the module serves"): a local absolute path on the same host (starts with one '/',
  * no scheme, no "//", no backslash, no control characters, after percent-decoding too).
  * Anything else becomes "/". Never returns NULL. */
 const char *afb_return_sanitize(apr_pool_t *p, const char *in);

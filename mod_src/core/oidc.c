@@ -1,6 +1,7 @@
 /* OpenID Connect relying party: discovery, authorization URL, code exchange, ID token
  * checks, and the per-provider cache of discovery + JWKS. */
 #include "authfb/oidc.h"
+#include "authfb/limits.h"
 #include "authfb/log.h"
 #include "authfb/util.h"
 
@@ -11,8 +12,6 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#define KID_REFRESH_INTERVAL apr_time_from_sec(60)
-#define RETRY_AFTER_FAILURE apr_time_from_sec(10)
 #define MAX_CODE 2048
 #define MAX_ERROR_CODE 64
 #define REASON_MAX 160
@@ -655,7 +654,7 @@ static void remember_failure(afb_oidc_provider_t *prov, apr_time_t now, afb_stat
                              const char *reason)
 {
     apr_thread_mutex_lock(prov->mu);
-    prov->retry_after = now + RETRY_AFTER_FAILURE;
+    prov->retry_after = now + AFB_OIDC_REFETCH_AFTER_FAILURE;
     prov->last_status = st;
     apr_cpystrn(prov->last_error, reason ? reason : "unknown", sizeof(prov->last_error));
     apr_thread_mutex_unlock(prov->mu);
@@ -886,7 +885,7 @@ afb_status_t afb_oidc_begin(afb_oidc_provider_t *prov, apr_pool_t *p, apr_time_t
     return AFB_OK;
 }
 
-/* One JWKS refresh for an unknown kid, at most once per KID_REFRESH_INTERVAL. */
+/* One JWKS refresh for an unknown kid, at most once per AFB_OIDC_KID_REFRESH_EVERY. */
 static afb_status_t kid_refresh(afb_oidc_provider_t *prov, apr_pool_t *p, apr_time_t now,
                                 snap_t **s, const char **reason)
 {
@@ -894,7 +893,7 @@ static afb_status_t kid_refresh(afb_oidc_provider_t *prov, apr_pool_t *p, apr_ti
     afb_status_t st;
     int allowed;
     apr_thread_mutex_lock(prov->mu);
-    allowed = !prov->kid_refresh_at || now - prov->kid_refresh_at >= KID_REFRESH_INTERVAL ||
+    allowed = !prov->kid_refresh_at || now - prov->kid_refresh_at >= AFB_OIDC_KID_REFRESH_EVERY ||
               now < prov->kid_refresh_at;
     if (allowed)
         prov->kid_refresh_at = now;

@@ -17,8 +17,6 @@
 
 APLOG_USE_MODULE(auth_fallback);
 
-#define AFB_KEY_MAX_BYTES 65536
-
 static afb_server_conf_t *afb_main;
 
 afb_server_conf_t *afb_main_conf(void)
@@ -254,20 +252,18 @@ static const char *afb_cmd_cookie(cmd_parms *cmd, void *dc, const char *word)
     return NULL;
 }
 
-#define AFB_SECRET_MAX 4096
-
 /* A secret file (client secret, RADIUS shared secret): trailing newlines and spaces are
- * dropped; empty or over AFB_SECRET_MAX bytes is refused. */
+ * dropped; empty or over AFB_SECRET_MAX_BYTES bytes is refused. */
 const char *afb_read_secret_file(apr_pool_t *p, const char *path, const char **out,
                                  apr_size_t *outlen)
 {
     apr_file_t *f;
-    char *buf = apr_pcalloc(p, AFB_SECRET_MAX + 1);
-    apr_size_t n = AFB_SECRET_MAX;
+    char *buf = apr_pcalloc(p, AFB_SECRET_MAX_BYTES + 1);
+    apr_size_t n = AFB_SECRET_MAX_BYTES;
     char ebuf[128];
     apr_status_t rv = apr_file_open(&f, path, APR_FOPEN_READ, 0, p);
     if (rv == APR_SUCCESS) {
-        rv = apr_file_read_full(f, buf, AFB_SECRET_MAX, &n);
+        rv = apr_file_read_full(f, buf, AFB_SECRET_MAX_BYTES, &n);
         apr_file_close(f);
         if (rv == APR_EOF)
             rv = APR_SUCCESS;
@@ -276,7 +272,7 @@ const char *afb_read_secret_file(apr_pool_t *p, const char *path, const char **o
         return apr_psprintf(p, "cannot read %s: %s", path, apr_strerror(rv, ebuf, sizeof(ebuf)));
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
         buf[--n] = '\0';
-    if (n == 0 || n >= AFB_SECRET_MAX)
+    if (n == 0 || n >= AFB_SECRET_MAX_BYTES)
         return apr_psprintf(p, "%s is empty or too large", path);
     *out = buf;
     if (outlen)

@@ -7,8 +7,6 @@
 
 APLOG_USE_MODULE(auth_fallback);
 
-#define AFB_COOKIE_HEADER_MAX 16384
-
 const char *afb_flow_cookie_name(request_rec *r)
 {
     return apr_pstrcat(r->pool, afb_main_conf()->cookie_name, "_flow", NULL);
@@ -43,7 +41,7 @@ static int afb_cookie_each(void *baton, const char *key, const char *val)
 {
     afb_cookie_search_t *cs = baton;
     (void)key;
-    if (strlen(val) > AFB_COOKIE_HEADER_MAX)
+    if (strlen(val) > AFB_COOKIE_HEADER_MAX_BYTES)
         return 1;
     cs->value = afb_cookie_find(cs->p, val, cs->name);
     return cs->value == NULL;

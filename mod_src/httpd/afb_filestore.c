@@ -14,8 +14,6 @@
 
 APLOG_USE_MODULE(auth_fallback);
 
-#define AFB_STORE_MAX_BYTES (64 * 1024 * 1024)
-#define AFB_STORE_CHECK_EVERY apr_time_from_sec(1)
 
 struct afb_store_gen_t {
     apr_pool_t *pool;     /* NULL for the configuration-time copy (lives in pconf) */

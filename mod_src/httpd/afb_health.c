@@ -27,10 +27,6 @@ APLOG_USE_MODULE(auth_fallback);
 
 #define AFB_HEALTH_MUTEX "authfb-health"
 #define AFB_WATCHDOG_NAME "_authfb_health_"
-#define AFB_TICK apr_time_from_msec(100)
-#define AFB_OVERRIDE_EVERY apr_time_from_msec(500)
-#define AFB_CHECKER_SILENCE apr_time_from_sec(10)
-#define AFB_STORE_MAX (64 * 1024 * 1024)
 
 /* Two segments used in turn: a graceful restart lays the new generation's table out in the
  * segment the old generation is not using, so children still finishing their requests never
@@ -133,7 +129,7 @@ static afb_status_t afb_read_small(apr_pool_t *p, const char *path, const char *
     apr_status_t rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, 0, p);
     if (rv == APR_SUCCESS)
         rv = apr_file_info_get(fi, APR_FINFO_MTIME | APR_FINFO_SIZE, f);
-    if (rv == APR_SUCCESS && fi->size > AFB_STORE_MAX) {
+    if (rv == APR_SUCCESS && fi->size > AFB_STORE_MAX_BYTES) {
         apr_file_close(f);
         *reason = "file too large";
         return AFB_ETOOBIG;
@@ -253,7 +249,7 @@ static const char *const *afb_known_names(apr_pool_t *p, int *n)
 }
 
 static afb_status_t afb_override_last_error = AFB_OK;
-static char afb_override_last_warnings[1024];
+static char afb_override_last_warnings[AFB_OVERRIDE_WARNINGS_MAX];
 
 /* Malformed lines are reported when what the file says changes, not at every read. */
 static void afb_override_warn(apr_pool_t *p, const char *file, const afb_override_list_t *list)
@@ -384,7 +380,7 @@ int afb_health_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
     afb_wd_register_callback = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
     if (!afb_wd_get_instance || !afb_wd_register_callback ||
         afb_wd_get_instance(&wd, AFB_WATCHDOG_NAME, 0, 1, pconf) != APR_SUCCESS ||
-        afb_wd_register_callback(wd, AFB_TICK, s, afb_watchdog_cb) != APR_SUCCESS) {
+        afb_wd_register_callback(wd, AFB_CHECKER_TICK, s, afb_watchdog_cb) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
                      "AFB01008: mod_watchdog is needed for health checks");
         return !OK;
@@ -406,14 +402,14 @@ static void afb_checker_watch(void)
 {
     static apr_time_t warned;
     apr_time_t now = apr_time_now();
-    if (!afb_table || now - afb_table_placed < AFB_CHECKER_SILENCE ||
-        !afb_health_table_checker_stale(afb_table, now, AFB_CHECKER_SILENCE))
+    if (!afb_table || now - afb_table_placed < AFB_CHECKER_STALE ||
+        !afb_health_table_checker_stale(afb_table, now, AFB_CHECKER_STALE))
         return;
-    if (now - warned < apr_time_from_sec(60))
+    if (now - warned < AFB_CHECKER_STALE_WARN_EVERY)
         return;
     warned = now;
     afb_log(AFB_LOG_ERR, 1010, "the health checker has not run for more than %d s: provider "
-            "health is stale", (int)apr_time_sec(AFB_CHECKER_SILENCE));
+            "health is stale", (int)apr_time_sec(AFB_CHECKER_STALE));
 }
 
 int afb_health_is_down(const afb_provider_t *prov)

@@ -17,15 +17,13 @@
 #include "authfb/session.h"
 #include "authfb/flow.h"
 #include "authfb/cache.h"
+#include "authfb/limits.h"
 
 extern module AP_MODULE_DECLARE_DATA auth_fallback_module;
 
 #define AFB_AUTH_TYPE "fallback"
 #define AFB_DEFAULT_ENDPOINT "/auth-fallback"
 #define AFB_DEFAULT_COOKIE "authfb_session"
-#define AFB_FLOW_LIFETIME 600            /* seconds a sign-in form stays usable */
-#define AFB_MAX_FORM_BODY 8192           /* bytes of a POSTed form */
-#define AFB_RETRY_AFTER 30               /* seconds, on the 503 page */
 
 typedef enum { AFB_SECURE_AUTO = 0, AFB_SECURE_ON, AFB_SECURE_OFF } afb_secure_t;
 

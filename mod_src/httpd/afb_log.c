@@ -11,8 +11,6 @@
 
 APLOG_USE_MODULE(auth_fallback);
 
-#define AFB_EVENT_MAX_LINE 4000
-
 static server_rec *afb_log_server;
 static apr_file_t *afb_event_fd;
 

@@ -1,4 +1,5 @@
-/* The password form, the second-factor form and logout (SPEC 3). Both forms act only on what
+/* The password form, the second-factor form and logout (docs/directives.md, "URLs the module
+ * serves"). Both forms act only on what
  * the sealed flow cookie says; they carry a CSRF token, are never cached, and say the same
  * thing for an unknown user as for a wrong password. */
 #include <apr_strings.h>
@@ -312,7 +313,7 @@ static afb_status_t afb_replay_check_and_set(afb_cache_t *c, void *baton)
         return AFB_OK;
     }
     afb_be64_put(buf, (uint64_t)rp->step);
-    return c->set(c, rp->key, buf, 8, apr_time_now() + apr_time_from_sec(3600), NULL);
+    return c->set(c, rp->key, buf, 8, apr_time_now() + apr_time_from_sec(AFB_TOTP_REPLAY_TTL), NULL);
 }
 
 static afb_status_t afb_verify_totp(request_rec *r, afb_provider_t *prov, const char *user,
@@ -335,10 +336,8 @@ static afb_status_t afb_verify_totp(request_rec *r, afb_provider_t *prov, const 
     return rp.replay ? AFB_EREPLAY : AFB_OK;
 }
 
-/* A code a remote service accepted is accepted once: many services (rlm_totp among them)
- * take the same code again within its time step. */
-#define AFB_REMOTE_CODE_TTL apr_time_from_sec(300)
-
+/* A code a remote service accepted is accepted once (for AFB_REMOTE_CODE_TTL): many
+ * services (rlm_totp among them) take the same code again within its time step. */
 static const char *afb_code_key(request_rec *r, const afb_provider_t *prov, const char *user,
                                 const char *code)
 {
@@ -362,7 +361,7 @@ static afb_status_t afb_verify_remote(request_rec *r, afb_provider_t *prov, cons
     st = afb_mfa_remote_check(r, prov, user, code, why);
     if (st != AFB_OK)
         return st;
-    if (afb_cache_once(r, key, AFB_REMOTE_CODE_TTL, &used) != AFB_OK)
+    if (afb_cache_once(r, key, apr_time_from_sec(AFB_REMOTE_CODE_TTL), &used) != AFB_OK)
         return AFB_ERR; /* cannot promise single use: refused, as for local codes */
     return used ? AFB_EREPLAY : AFB_OK;
 }

@@ -16,9 +16,6 @@
 
 APLOG_USE_MODULE(auth_fallback);
 
-#define AFB_OIDC_MAX_PENDING 4        /* concurrent sign-ins (tabs) kept per browser */
-#define AFB_OIDC_PENDING_LIFETIME 600 /* seconds to finish at the OpenID Provider */
-
 typedef struct {
     afb_oidc_conf_t conf;
     afb_oidc_provider_t *op;          /* per process, created in child_init */

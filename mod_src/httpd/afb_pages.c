@@ -118,7 +118,7 @@ int afb_read_form(request_rec *r, apr_table_t **form)
     int st;
     if (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", 33))
         return HTTP_BAD_REQUEST;
-    if ((st = afb_read_body(r, AFB_MAX_FORM_BODY, &body, &len)) != OK)
+    if ((st = afb_read_body(r, AFB_FORM_MAX_BYTES, &body, &len)) != OK)
         return st;
     if (afb_form_parse(r->pool, body, len, 16, form) != AFB_OK)
         return HTTP_BAD_REQUEST;

@@ -1,5 +1,6 @@
 /* Request-time hooks: authentication of `AuthType fallback` locations from the session
- * cookie, what the backend receives (SPEC 4), and the authz providers fallback-path and
+ * cookie, what the backend receives (docs/directives.md, "What the protected application
+ * receives"), and the authz providers fallback-path and
  * fallback-mfa. */
 #include <apr_strings.h>
 #include <http_core.h>

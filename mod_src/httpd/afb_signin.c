@@ -123,10 +123,8 @@ static int afb_not_browser(request_rec *r)
 }
 
 /* High-rate events (route.fallback, auth.throttled) are emitted at most once per
- * AFB_ROUTE_EVENT_EVERY per key and process, with the number of occurrences they stand for,
+ * AFB_EVENT_RATE_EVERY per key and process, with the number of occurrences they stand for,
  * so a login storm cannot flood the event log. */
-#define AFB_ROUTE_EVENT_EVERY apr_time_from_sec(10)
-
 typedef struct {
     apr_time_t last;
     long pending;
@@ -162,13 +160,13 @@ long afb_event_rate_take(const char *key)
         return 1;
     apr_thread_mutex_lock(afb_rate_lock);
     rt = apr_hash_get(afb_rates, key, APR_HASH_KEY_STRING);
-    if (!rt && apr_hash_count(afb_rates) < 1024) {
+    if (!rt && apr_hash_count(afb_rates) < AFB_EVENT_RATE_KEYS) {
         rt = apr_pcalloc(afb_rate_pool, sizeof(*rt));
         apr_hash_set(afb_rates, apr_pstrdup(afb_rate_pool, key), APR_HASH_KEY_STRING, rt);
     }
     if (rt) {
         rt->pending++;
-        if (now - rt->last >= AFB_ROUTE_EVENT_EVERY) {
+        if (now - rt->last >= AFB_EVENT_RATE_EVERY) {
             n = rt->pending;
             rt->pending = 0;
             rt->last = now;

@@ -108,7 +108,7 @@ static int afb_status_json(request_rec *r, const afb_snapshot_t *snap)
     json_object_set_new(root, "checker_heartbeat", snap->heartbeat
                         ? json_string(afb_rfc3339(r->pool, snap->heartbeat)) : json_null());
     json_object_set_new(root, "checker_stale", json_boolean(
-                            !snap->heartbeat || snap->now - snap->heartbeat > apr_time_from_sec(10)));
+                            !snap->heartbeat || snap->now - snap->heartbeat > AFB_CHECKER_STALE));
     json_object_set_new(root, "generation", json_integer((json_int_t)snap->generation));
     for (i = 0; i < snap->rows->nelts; i++)
         json_array_append_new(arr, afb_row_json(r->pool, &APR_ARRAY_IDX(snap->rows, i, afb_row_t)));
@@ -280,7 +280,7 @@ static int afb_status_html(request_rec *r, const afb_snapshot_t *snap)
              "</head><body><h1>mod_auth_fallback status</h1>\n"
              "<p>Version: <span class=\"version\">" AFB_VERSION "</span></p>\n", r);
     ap_rprintf(r, "<p>Checker: %s</p>\n", !snap->heartbeat ? "has not run yet"
-               : snap->now - snap->heartbeat > apr_time_from_sec(10) ? "<strong>STALE</strong>"
+               : snap->now - snap->heartbeat > AFB_CHECKER_STALE ? "<strong>STALE</strong>"
                : "running");
     ap_rputs("<table><tr><th>Provider</th><th>Type</th><th>State</th><th>Override</th>"
              "<th>Last probe</th><th>Last error</th><th>Passes/Failures</th>"

@@ -29,7 +29,7 @@ from afbtest import BROWSER_ACCEPT, Httpd, free_port  # noqa: E402
 from faultproxy import FaultProxy  # noqa: E402
 from opserver import OpenIDProvider  # noqa: E402
 
-# Default health settings (SPEC 2.1): the OP's provider line carries no health keys except
+# Default health settings (docs/directives.md): the OP's provider line carries no health keys except
 # timeout=2 (added by OpenIDProvider.provider_line(), equal to the default).
 INTERVAL, TIMEOUT, FALL, RISE, FAST = 3.0, 2.0, 2, 2, 1.0
 TICK = 0.1          # the checker's tick (mod_watchdog callback period)

@@ -1,4 +1,4 @@
-"""Log-based monitoring: every event of SPEC 5 with its fields, the status handler in three
+"""Log-based monitoring: every event of docs/monitoring.md with its fields, the status handler in three
 forms agreeing with each other and with what happened, no secret anywhere, whole lines from
 concurrent children, and the Prometheus output and shipped rules passing promtool."""
 import base64

@@ -1,0 +1,42 @@
+/* Caps and intervals of the module, in one list (as curl keeps its DYN_* caps together in
+ * dynbuf.h): every size the module accepts from a file or the network, and every period it
+ * keeps, is defined here once and used by name. Caps of a core parser's own format stay in
+ * that parser's header, beside the contract they belong to (AFB_OIDC_MAX_DOC in oidc.h,
+ * AFB_HTTP_DEFAULT_MAX_RESPONSE in http.h, AFB_RADIUS_MAX_PACKET in radius.h, ...).
+ * What an administrator sees of them is in docs/directives.md and docs/operations.md. */
+#ifndef AUTHFB_LIMITS_H
+#define AUTHFB_LIMITS_H
+
+#include <apr_time.h>
+
+/* ---- sizes (bytes) ---- */
+#define AFB_STORE_MAX_BYTES (64 * 1024 * 1024) /* a password or TOTP store file */
+#define AFB_KEY_MAX_BYTES 65536                 /* an AuthFallbackCryptoKey file */
+#define AFB_SECRET_MAX_BYTES 4096               /* a client secret or RADIUS secret file */
+#define AFB_FORM_MAX_BYTES 8192                 /* a POSTed form */
+#define AFB_COOKIE_HEADER_MAX_BYTES 16384       /* a Cookie header we look into */
+#define AFB_EVENT_MAX_LINE 4000                 /* an event-log line (under PIPE_BUF) */
+#define AFB_OVERRIDE_WARNINGS_MAX 1024          /* override-file warnings remembered */
+
+/* ---- counts ---- */
+#define AFB_EVENT_RATE_KEYS 1024   /* rate-limited event keys kept per process */
+#define AFB_OIDC_MAX_PENDING 4     /* OIDC sign-ins (tabs) kept per browser */
+
+/* ---- lifetimes (seconds) ---- */
+#define AFB_FLOW_LIFETIME 600          /* a sign-in form stays usable */
+#define AFB_OIDC_PENDING_LIFETIME 600  /* to finish at the OpenID Provider; a state's single use */
+#define AFB_TOTP_REPLAY_TTL 3600       /* the last accepted TOTP step of a user */
+#define AFB_REMOTE_CODE_TTL 300        /* a code a remote MFA service accepted, used once */
+#define AFB_RETRY_AFTER 30             /* Retry-After of the 503 page */
+
+/* ---- intervals ---- */
+#define AFB_CHECKER_TICK apr_time_from_msec(100)     /* the health checker's watchdog tick */
+#define AFB_OVERRIDE_EVERY apr_time_from_msec(500)   /* override file read at most this often */
+#define AFB_STORE_CHECK_EVERY apr_time_from_sec(1)   /* a store file's stat, per child */
+#define AFB_CHECKER_STALE apr_time_from_sec(10)      /* checker silent this long: health stale */
+#define AFB_CHECKER_STALE_WARN_EVERY apr_time_from_sec(60) /* AFB01010 at most this often */
+#define AFB_EVENT_RATE_EVERY apr_time_from_sec(10)   /* high-rate events, per key and process */
+#define AFB_OIDC_KID_REFRESH_EVERY apr_time_from_sec(60) /* JWKS refetch for an unknown kid */
+#define AFB_OIDC_REFETCH_AFTER_FAILURE apr_time_from_sec(10) /* waiters behind a failed fetch */
+
+#endif
