@@ -24,7 +24,7 @@
 
 #define AFB_HEALTH_REC_MAGIC   0x41464252u /* "AFBR" */
 #define AFB_HEALTH_TABLE_MAGIC 0x41464254u /* "AFBT" */
-#define AFB_HEALTH_VERSION     2u          /* bump on any change of the layouts below */
+#define AFB_HEALTH_VERSION     3u          /* bump on any change of the layouts below */
 #define AFB_HEALTH_NAME_MAX    33          /* provider names are 1..32 characters */
 #define AFB_HEALTH_ERROR_MAX   160         /* last error text, truncated */
 #define AFB_HEALTH_REASON_MAX  200         /* transition reason text, truncated */
@@ -78,6 +78,9 @@ typedef struct {
     uint64_t mfa_bypasses;            /* sessions this path issued without a second factor
                                        * because every MFA provider was down */
     uint64_t throttled;               /* attempts on this path refused by throttling */
+    /* Derived state (depends=): DOWN while a dependency is not available. */
+    int32_t dep_down;                 /* 1: a dependency is DOWN */
+    char dep_cause[AFB_HEALTH_REASON_MAX]; /* "depends on adfs, which is DOWN", "" if none */
 } afb_health_rec_t;
 
 /* What a state change looked like, for the error log and the health.transition event. */
@@ -134,8 +137,14 @@ void afb_health_passive_failure(afb_health_rec_t *rec, apr_time_t now,
  * "override down" (from == to when only the override changed, not the effective state). */
 int afb_health_set_override(afb_health_rec_t *rec, afb_override_t ov,
                             afb_health_transition_t *tr);
-/* The override when set, else the probed state. */
+/* The override when set, else DOWN while a dependency is unavailable (dep_down, with the
+ * cause in dep_cause), else the probed state. */
 afb_health_state_t afb_health_effective_state(const afb_health_rec_t *rec);
+/* The derived state of a provider declared with depends=: `blocking` is the first of its
+ * dependencies that is not available, or NULL when all are. Returns 1 and fills *tr (may be
+ * NULL; reason "depends on adfs, which is DOWN") when the effective state changed. */
+int afb_health_set_dependency(afb_health_rec_t *rec, const afb_health_rec_t *blocking,
+                              afb_health_transition_t *tr);
 /* 1 unless the effective state is DOWN (UNKNOWN is available). */
 int afb_health_available(const afb_health_rec_t *rec);
 /* Bumps one of the per-path counters. */
@@ -154,6 +163,7 @@ typedef struct {
     uint32_t rec_size;    /* sizeof(afb_health_rec_t) of the writer */
     apr_time_t heartbeat; /* last checker tick, 0 = never */
     uint64_t generation;  /* 1 at first start, +1 at each adopt (graceful restart) */
+    char override_error[AFB_HEALTH_ERROR_MAX]; /* what is wrong with the override file, "" */
     afb_health_rec_t recs[];
 } afb_health_table_t;
 
@@ -177,6 +187,24 @@ afb_health_rec_t *afb_health_table_find(afb_health_table_t *t, const char *name)
  * number of records adopted. */
 unsigned afb_health_table_adopt(afb_health_table_t *dst, const afb_health_table_t *src,
                                 apr_time_t now);
+/* Dependencies (depends=) of one record, as indices of records of the same table. */
+#define AFB_HEALTH_MAX_DEPS 8
+typedef struct {
+    int n;
+    int idx[AFB_HEALTH_MAX_DEPS];
+} afb_health_deps_t;
+
+typedef struct {
+    int index;                  /* the record whose effective state changed */
+    afb_health_transition_t tr; /* from, to, reason */
+} afb_health_dep_change_t;
+
+/* Recomputes the derived state of every record from deps[0..nrecs-1] (the graph has no cycle:
+ * configtest refuses them), transitively: a provider whose dependency is derived DOWN is
+ * DOWN too. Returns the changes of effective state, afb_health_dep_change_t. */
+apr_array_header_t *afb_health_table_derive(apr_pool_t *p, afb_health_table_t *t,
+                                            const afb_health_deps_t *deps);
+
 /* The checker calls this at every tick. */
 void afb_health_table_heartbeat(afb_health_table_t *t, apr_time_t now);
 /* 1 when the checker has not ticked for longer than max_silence (or never). */

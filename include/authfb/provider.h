@@ -23,6 +23,7 @@ typedef struct {
     apr_interval_time_t timeout;   /* default 2 s */
     int fall;                      /* default 2 */
     int rise;                      /* default 2 */
+    apr_array_header_t *depends;   /* depends=NAME[,NAME]: const char *; NULL when absent */
     /* type-specific keys, validated against the type's list; values as given */
     apr_table_t *params;
     /* parsed forms of common type-specific keys */
@@ -43,5 +44,12 @@ int afb_provider_name_valid(const char *name);
 const char *afb_provider_parse(apr_pool_t *p, afb_provider_conf_t *out, const char *name,
                                const char *type, const char *arg, int nkv,
                                const char *const *kv);
+
+/* depends= across every declaration: each name is declared and there is no cycle (a
+ * provider depending on itself included). NULL when fine, else a message naming the
+ * provider and the cycle ("provider a: depends= forms a cycle: a -> b -> a"). */
+#define AFB_PROV_MAX_DEPENDS 8
+const char *afb_provider_depends_check(apr_pool_t *p, const afb_provider_conf_t *const *all,
+                                       int n);
 
 #endif

@@ -14,8 +14,8 @@
 #define FAST_REPROBE SEC
 
 /* The shared layout must not drift silently: a change here means AFB_HEALTH_VERSION++. */
-_Static_assert(sizeof(afb_health_rec_t) == 352, "health record layout changed: bump version");
-_Static_assert(sizeof(afb_health_table_t) == 32, "health table header changed: bump version");
+_Static_assert(sizeof(afb_health_rec_t) == 560, "health record layout changed: bump version");
+_Static_assert(sizeof(afb_health_table_t) == 192, "health table header changed: bump version");
 
 const char *afb_health_state_name(afb_health_state_t s)
 {
@@ -262,11 +262,11 @@ void afb_health_passive_failure(afb_health_rec_t *rec, apr_time_t now,
         rec->next_due = due;
 }
 
-static afb_health_state_t state_of(int32_t probed, int32_t ov)
+static afb_health_state_t state_of(int32_t probed, int32_t ov, int32_t dep_down)
 {
     if (ov == AFB_OVERRIDE_UP)
         return AFB_HEALTH_UP;
-    if (ov == AFB_OVERRIDE_DOWN)
+    if (ov == AFB_OVERRIDE_DOWN || dep_down)
         return AFB_HEALTH_DOWN;
     if (probed == AFB_HEALTH_UP || probed == AFB_HEALTH_DOWN)
         return (afb_health_state_t)probed;
@@ -278,14 +278,14 @@ int afb_health_set_override(afb_health_rec_t *rec, afb_override_t ov,
 {
     int32_t v = ov == AFB_OVERRIDE_UP || ov == AFB_OVERRIDE_DOWN ? (int32_t)ov
                                                                  : AFB_OVERRIDE_AUTO;
-    afb_health_state_t before = state_of(rec->state, rec->override);
+    afb_health_state_t before = state_of(rec->state, rec->override, rec->dep_down);
 
     if (v == rec->override)
         return 0;
     rec->override = v;
     if (tr != NULL) {
         tr->from = before;
-        tr->to = state_of(rec->state, v);
+        tr->to = state_of(rec->state, v, rec->dep_down);
         text_copy(tr->reason, sizeof(tr->reason),
                   v == AFB_OVERRIDE_AUTO ? "override removed"
                                          : v == AFB_OVERRIDE_UP ? "override up"
@@ -296,7 +296,68 @@ int afb_health_set_override(afb_health_rec_t *rec, afb_override_t ov,
 
 afb_health_state_t afb_health_effective_state(const afb_health_rec_t *rec)
 {
-    return state_of(rec->state, rec->override);
+    return state_of(rec->state, rec->override, rec->dep_down);
+}
+
+int afb_health_set_dependency(afb_health_rec_t *rec, const afb_health_rec_t *blocking,
+                              afb_health_transition_t *tr)
+{
+    afb_health_state_t before = afb_health_effective_state(rec);
+    int32_t down = blocking != NULL;
+    char cause[AFB_HEALTH_REASON_MAX] = "";
+
+    if (blocking != NULL)
+        apr_snprintf(cause, sizeof(cause), "depends on %s, which is %s", blocking->name,
+                     afb_health_state_name(afb_health_effective_state(blocking)));
+    if (down == rec->dep_down && strcmp(cause, rec->dep_cause) == 0)
+        return 0;
+    rec->dep_down = down;
+    text_copy(rec->dep_cause, sizeof(rec->dep_cause), cause);
+    if (afb_health_effective_state(rec) == before)
+        return 0;
+    if (tr != NULL) {
+        tr->from = before;
+        tr->to = afb_health_effective_state(rec);
+        text_copy(tr->reason, sizeof(tr->reason), down ? cause : "its dependencies are available");
+    }
+    return 1;
+}
+
+/* The first dependency of record i that is not available, or NULL. */
+static const afb_health_rec_t *first_blocking(const afb_health_table_t *t,
+                                              const afb_health_deps_t *d)
+{
+    int k;
+
+    for (k = 0; k < d->n && k < AFB_HEALTH_MAX_DEPS; k++)
+        if (d->idx[k] >= 0 && (uint32_t)d->idx[k] < t->nrecs &&
+            !afb_health_available(&t->recs[d->idx[k]]))
+            return &t->recs[d->idx[k]];
+    return NULL;
+}
+
+apr_array_header_t *afb_health_table_derive(apr_pool_t *p, afb_health_table_t *t,
+                                            const afb_health_deps_t *deps)
+{
+    apr_array_header_t *changes = apr_array_make(p, 2, sizeof(afb_health_dep_change_t));
+    uint32_t pass, i;
+    int changed = 1;
+
+    /* Without cycles, nrecs passes reach the fixed point (a chain of length n settles in n). */
+    for (pass = 0; changed && pass <= t->nrecs; pass++) {
+        changed = 0;
+        for (i = 0; i < t->nrecs; i++) {
+            afb_health_dep_change_t ch;
+            if (deps[i].n == 0)
+                continue;
+            ch.index = (int)i;
+            if (afb_health_set_dependency(&t->recs[i], first_blocking(t, &deps[i]), &ch.tr)) {
+                APR_ARRAY_PUSH(changes, afb_health_dep_change_t) = ch;
+                changed = 1;
+            }
+        }
+    }
+    return changes;
 }
 
 int afb_health_available(const afb_health_rec_t *rec)

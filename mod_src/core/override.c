@@ -1,6 +1,6 @@
-/* The override file: `NAME auto|up|down` lines, parsed leniently line by line (a bad line is
- * a warning, never a reason to drop the good ones), and applied to the health table. See
- * authfb/override.h. */
+/* The override file: `NAME VERB` lines, parsed line by line (a bad line is a warning and keeps
+ * the override its provider had, never a reason to drop the good ones), and applied to the
+ * health table. See authfb/override.h. */
 #include <string.h>
 #include <strings.h>
 #include <apr_file_io.h>
@@ -55,17 +55,27 @@ static int tokenize(apr_pool_t *p, const char *s, size_t n, const char **tok)
     return count;
 }
 
-static int value_parse(const char *s, afb_override_t *out)
+/* The verbs of a line `NAME VERB`: a new verb is one more row. */
+typedef struct {
+    const char *verb;
+    afb_override_t value;
+} verb_spec_t;
+
+static const verb_spec_t verbs[] = {
+    { "auto", AFB_OVERRIDE_AUTO },
+    { "up", AFB_OVERRIDE_UP },
+    { "down", AFB_OVERRIDE_DOWN },
+    { NULL, AFB_OVERRIDE_AUTO }
+};
+
+static const verb_spec_t *verb_find(const char *s)
 {
-    if (strcasecmp(s, "auto") == 0)
-        *out = AFB_OVERRIDE_AUTO;
-    else if (strcasecmp(s, "up") == 0)
-        *out = AFB_OVERRIDE_UP;
-    else if (strcasecmp(s, "down") == 0)
-        *out = AFB_OVERRIDE_DOWN;
-    else
-        return 0;
-    return 1;
+    const verb_spec_t *v;
+
+    for (v = verbs; v->verb != NULL; v++)
+        if (strcasecmp(s, v->verb) == 0)
+            return v;
+    return NULL;
 }
 
 static int is_known(const parse_ctx_t *c, const char *name)
@@ -92,46 +102,74 @@ static afb_override_entry_t *entry_find(const afb_override_list_t *l, const char
     return NULL;
 }
 
-static void entry_set(parse_ctx_t *c, int line, const char *name, afb_override_t v)
+static afb_override_entry_t *entry_get(parse_ctx_t *c, const char *name)
 {
     afb_override_entry_t *e = entry_find(c->l, name);
 
-    if (e != NULL) {
-        warn(c, line, apr_psprintf(c->p, "'%s' repeats line %d; the last line wins", name,
-                                   e->line));
-    } else {
+    if (e == NULL) {
         e = apr_array_push(c->l->entries);
         memset(e, 0, sizeof(*e));
         memcpy(e->name, name, strlen(name) + 1); /* valid names are at most 32 characters */
     }
+    return e;
+}
+
+static void entry_set(parse_ctx_t *c, int line, const char *name, afb_override_t v)
+{
+    afb_override_entry_t *e = entry_find(c->l, name);
+
+    if (e != NULL && e->line > 0)
+        warn(c, line, apr_psprintf(c->p, "'%s' repeats line %d; the last line wins", name,
+                                   e->line));
+    e = entry_get(c, name);
     e->value = v;
     e->line = line;
+}
+
+/* A line for a known provider that does not parse: that provider keeps the override it has
+ * (a typo must not put a provider taken out of use back into automatic use). */
+static void entry_keep(parse_ctx_t *c, int line, const char *name, const char *why)
+{
+    afb_override_entry_t *e = entry_get(c, name);
+
+    e->keep = 1;
+    if (e->error == NULL)
+        e->error = apr_psprintf(c->p, "line %d: %s", line, why);
+}
+
+static void bad_line(parse_ctx_t *c, int line, const char *name, const char *why)
+{
+    c->l->bad_lines++;
+    warn(c, line, why);
+    if (name != NULL && afb_provider_name_valid(name) && is_known(c, name))
+        entry_keep(c, line, name, why);
 }
 
 /* Checks the words of one line and records the entry, or warns. */
 static void parse_words(parse_ctx_t *c, int line, const char **tok, int ntok)
 {
-    afb_override_t v;
+    const verb_spec_t *v;
 
     if (ntok != 2) {
-        warn(c, line, ntok == 1 ? "expected NAME auto|up|down"
-                                : apr_psprintf(c->p, "unexpected text after '%.32s'", tok[1]));
+        bad_line(c, line, tok[0], ntok == 1 ? "expected NAME auto|up|down"
+                 : apr_psprintf(c->p, "unexpected text after '%.32s'", tok[1]));
         return;
     }
     if (!afb_provider_name_valid(tok[0])) {
-        warn(c, line, "invalid provider name (1-32 of A-Z a-z 0-9 _ . -)");
+        bad_line(c, line, NULL, "invalid provider name (1-32 of A-Z a-z 0-9 _ . -)");
         return;
     }
-    if (!value_parse(tok[1], &v)) {
-        warn(c, line, apr_psprintf(c->p, "unknown state '%.32s' (expected auto, up or down)",
-                                   tok[1]));
+    if ((v = verb_find(tok[1])) == NULL) {
+        bad_line(c, line, tok[0], apr_psprintf(c->p, "unknown state '%.32s' (expected auto, "
+                                               "up or down)", tok[1]));
         return;
     }
     if (!is_known(c, tok[0])) {
-        warn(c, line, apr_psprintf(c->p, "unknown provider '%s'", tok[0]));
+        bad_line(c, line, NULL, apr_psprintf(c->p, "unknown provider '%s'", tok[0]));
         return;
     }
-    entry_set(c, line, tok[0], v);
+    c->l->good_lines++;
+    entry_set(c, line, tok[0], v->value);
 }
 
 static void parse_line(parse_ctx_t *c, int line, const char *s, size_t n)
@@ -143,11 +181,12 @@ static void parse_line(parse_ctx_t *c, int line, const char *s, size_t n)
     if (n > 0 && s[n - 1] == '\r')
         n--;
     if (n > AFB_OVERRIDE_MAX_LINE) {
-        warn(c, line, apr_psprintf(c->p, "longer than %d characters", AFB_OVERRIDE_MAX_LINE));
+        bad_line(c, line, NULL, apr_psprintf(c->p, "longer than %d characters",
+                                             AFB_OVERRIDE_MAX_LINE));
         return;
     }
     if (has_control_chars(s, n)) {
-        warn(c, line, "control characters");
+        bad_line(c, line, NULL, "control characters");
         return;
     }
     hash = memchr(s, '#', n);
@@ -190,7 +229,7 @@ afb_status_t afb_override_parse(apr_pool_t *p, const char *text, apr_size_t len,
         pos = end + 1;
     }
     *out = c.l;
-    return AFB_OK;
+    return c.l->bad_lines > 0 && c.l->good_lines == 0 ? AFB_EINVAL : AFB_OK;
 }
 
 static afb_status_t read_capped(apr_pool_t *p, apr_file_t *f, char **buf, apr_size_t *len)
@@ -233,7 +272,7 @@ afb_override_t afb_override_lookup(const afb_override_list_t *l, const char *nam
 {
     const afb_override_entry_t *e = l != NULL ? entry_find(l, name) : NULL;
 
-    return e != NULL ? e->value : AFB_OVERRIDE_AUTO;
+    return e != NULL && !e->keep ? e->value : AFB_OVERRIDE_AUTO;
 }
 
 apr_array_header_t *afb_override_apply(apr_pool_t *p, afb_health_table_t *t,
@@ -244,7 +283,10 @@ apr_array_header_t *afb_override_apply(apr_pool_t *p, afb_health_table_t *t,
 
     for (i = 0; i < t->nrecs; i++) {
         afb_health_rec_t *rec = &t->recs[i];
+        const afb_override_entry_t *e = entry_find(l, rec->name);
         afb_override_change_t ch;
+        if (e != NULL && e->keep)
+            continue;
         ch.from = (afb_override_t)rec->override;
         ch.to = afb_override_lookup(l, rec->name);
         if (!afb_health_set_override(rec, ch.to, &ch.effective))

@@ -190,6 +190,32 @@ static const char *check_claim_list(apr_pool_t *p, afb_provider_conf_t *out,
     return NULL;
 }
 
+/* NAME[,NAME]: provider names, at most AFB_PROV_MAX_DEPENDS, each once. Whether they are
+ * declared, and that they form no cycle, is checked once every provider is known
+ * (afb_provider_depends_check). */
+static const char *check_depends(apr_pool_t *p, afb_provider_conf_t *out, const char *word,
+                                 const char **val)
+{
+    char *list = apr_pstrdup(p, *val), *last = NULL, *name;
+    int i;
+
+    out->depends = apr_array_make(p, 2, sizeof(const char *));
+    for (name = apr_strtok(list, ",", &last); name; name = apr_strtok(NULL, ",", &last)) {
+        if (!afb_provider_name_valid(name))
+            return apr_psprintf(p, "%s: '%s' is not a provider name", word, name);
+        for (i = 0; i < out->depends->nelts; i++)
+            if (strcmp(APR_ARRAY_IDX(out->depends, i, const char *), name) == 0)
+                return apr_psprintf(p, "%s: '%s' is named twice", word, name);
+        if (out->depends->nelts >= AFB_PROV_MAX_DEPENDS)
+            return apr_psprintf(p, "%s: at most %d providers", word, AFB_PROV_MAX_DEPENDS);
+        APR_ARRAY_PUSH(out->depends, const char *) = name;
+    }
+    if (out->depends->nelts == 0 || (*val)[strlen(*val) - 1] == ',' || **val == ',' ||
+        strstr(*val, ",,") != NULL)
+        return apr_psprintf(p, "%s: expected NAME[,NAME]", word);
+    return NULL;
+}
+
 /* ---- ARG checks ----------------------------------------------------------------- */
 
 static int is_http_url(const char *s)
@@ -291,6 +317,7 @@ static const key_spec_t health_keys[] = {
     { "timeout", NULL, 0, check_timeout },
     { "fall", NULL, 0, check_fall },
     { "rise", NULL, 0, check_rise },
+    { "depends", NULL, 0, check_depends },
     { NULL, NULL, 0, NULL }
 };
 
@@ -497,4 +524,64 @@ const char *afb_provider_parse(apr_pool_t *p, afb_provider_conf_t *out, const ch
             return err;
     }
     return parse_finish(p, out, spec);
+}
+
+static const afb_provider_conf_t *conf_find(const afb_provider_conf_t *const *all, int n,
+                                            const char *name)
+{
+    int i;
+
+    for (i = 0; i < n; i++)
+        if (strcmp(all[i]->name, name) == 0)
+            return all[i];
+    return NULL;
+}
+
+/* Depth-first search from `at`; path[0..depth) is the way here. A cycle is a name met again
+ * on the current way. */
+static const char *cycle_from(apr_pool_t *p, const afb_provider_conf_t *const *all, int n,
+                              const afb_provider_conf_t *at, const char **path, int depth)
+{
+    const char *err;
+    int i, k;
+
+    for (k = 0; k < depth; k++) {
+        if (strcmp(path[k], at->name) == 0) {
+            const char *way = path[k];
+            for (i = k + 1; i < depth; i++)
+                way = apr_pstrcat(p, way, " -> ", path[i], NULL);
+            return apr_psprintf(p, "depends= forms a cycle: %s -> %s", way, at->name);
+        }
+    }
+    if (depth > n || at->depends == NULL)
+        return NULL;
+    path[depth] = at->name;
+    for (i = 0; i < at->depends->nelts; i++) {
+        const afb_provider_conf_t *next = conf_find(all, n, APR_ARRAY_IDX(at->depends, i,
+                                                                          const char *));
+        if (next != NULL && (err = cycle_from(p, all, n, next, path, depth + 1)) != NULL)
+            return err;
+    }
+    return NULL;
+}
+
+const char *afb_provider_depends_check(apr_pool_t *p, const afb_provider_conf_t *const *all,
+                                       int n)
+{
+    const char **path = apr_pcalloc(p, sizeof(char *) * (apr_size_t)(n + 2));
+    const char *err;
+    int i, k;
+
+    for (i = 0; i < n; i++) {
+        for (k = 0; all[i]->depends != NULL && k < all[i]->depends->nelts; k++) {
+            const char *name = APR_ARRAY_IDX(all[i]->depends, k, const char *);
+            if (conf_find(all, n, name) == NULL)
+                return apr_psprintf(p, "provider %s: depends=%s: no provider of that name is "
+                                       "declared", all[i]->name, name);
+        }
+    }
+    for (i = 0; i < n; i++)
+        if ((err = cycle_from(p, all, n, all[i], path, 0)) != NULL)
+            return apr_psprintf(p, "provider %s: %s", all[i]->name, err);
+    return NULL;
 }

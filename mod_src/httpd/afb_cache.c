@@ -7,6 +7,7 @@
 #include <util_mutex.h>
 
 #include "afb_httpd.h"
+#include "afb_endpoints.h"
 
 APLOG_USE_MODULE(auth_fallback);
 
@@ -117,6 +118,7 @@ static afb_status_t afb_cache_get(afb_cache_t *c, const char *key, unsigned char
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, rc->r,
                       "AFB00008: AuthFallbackCache %s: lookup failed", conf->cache_spec);
+        afb_health_cache_error("lookup");
         return AFB_EIO;
     }
     *len = n;
@@ -142,7 +144,73 @@ static afb_status_t afb_cache_set(afb_cache_t *c, const char *key, const unsigne
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, rc->r,
                       "AFB00009: AuthFallbackCache %s: store failed", conf->cache_spec);
+        afb_health_cache_error("store");
         return AFB_EIO;
+    }
+    return AFB_OK;
+}
+
+/* One step of the probe under the cache lock when the provider needs it. */
+static apr_status_t afb_probe_step(afb_server_conf_t *conf, server_rec *s, int step,
+                                   const char *key, unsigned char *val, unsigned int *len,
+                                   apr_pool_t *p)
+{
+    int lock = afb_cache_needs_lock(conf) && afb_cache_mutex;
+    const unsigned char *k = (const unsigned char *)key;
+    unsigned int klen = (unsigned int)strlen(key);
+    apr_status_t rv;
+    if (lock && apr_global_mutex_lock(afb_cache_mutex) != APR_SUCCESS)
+        return APR_EGENERAL;
+    if (step == 0)
+        rv = conf->cache_prov->store(conf->cache_inst, s, k, klen,
+                                     apr_time_now() + apr_time_from_sec(30), val, *len, p);
+    else if (step == 1)
+        rv = conf->cache_prov->retrieve(conf->cache_inst, s, k, klen, val, len, p);
+    else
+        rv = conf->cache_prov->remove(conf->cache_inst, s, k, klen, p);
+    if (lock)
+        apr_global_mutex_unlock(afb_cache_mutex);
+    return rv;
+}
+
+afb_status_t afb_cache_probe(apr_pool_t *p, server_rec *s, apr_interval_time_t deadline,
+                             const char **reason)
+{
+    static const char *const steps[] = {"set", "get", "delete"};
+    afb_server_conf_t *conf = afb_main_conf();
+    apr_time_t start = apr_time_now();
+    const char *key = apr_psprintf(p, "afb:probe:%ld", (long)getpid());
+    unsigned char want[16], got[16];
+    unsigned int len = sizeof(want);
+    apr_status_t rv = APR_SUCCESS;
+    int step;
+    char ebuf[96];
+    if (!conf || !conf->cache_inst) {
+        *reason = "not initialised";
+        return AFB_EIO;
+    }
+    apr_generate_random_bytes(want, sizeof(want));
+    memcpy(got, want, sizeof(got));
+    for (step = 0; step < 3 && rv == APR_SUCCESS; step++) {
+        if (step == 1)
+            memset(got, 0, sizeof(got));
+        rv = afb_probe_step(conf, s, step, key, step == 1 ? got : want, &len, p);
+        if (rv == APR_SUCCESS && step == 1 && (len != sizeof(want) ||
+                                               memcmp(got, want, sizeof(want)))) {
+            *reason = "get returned another value than was set";
+            return AFB_EINVAL;
+        }
+        if (rv != APR_SUCCESS)
+            *reason = apr_psprintf(p, "%s failed: %s", steps[step],
+                                   apr_strerror(rv, ebuf, sizeof(ebuf)));
+    }
+    if (rv != APR_SUCCESS)
+        return AFB_EIO;
+    if (apr_time_now() - start > deadline) {
+        *reason = apr_psprintf(p, "set/get/delete took %ld ms, over the %ld ms deadline",
+                               (long)apr_time_msec(apr_time_now() - start),
+                               (long)apr_time_msec(deadline));
+        return AFB_ETIMEOUT;
     }
     return AFB_OK;
 }

@@ -529,11 +529,30 @@ const command_rec afb_cmds[] = {
     {NULL}
 };
 
+/* depends= names declared providers and forms no cycle. */
+static int afb_check_depends(apr_pool_t *ptemp, server_rec *s)
+{
+    const afb_provider_conf_t **confs;
+    const char *err;
+    int i;
+    if (!afb_main || !afb_main->all->nelts)
+        return OK;
+    confs = apr_pcalloc(ptemp, sizeof(*confs) * (apr_size_t)afb_main->all->nelts);
+    for (i = 0; i < afb_main->all->nelts; i++)
+        confs[i] = &APR_ARRAY_IDX(afb_main->all, i, afb_provider_t *)->conf;
+    err = afb_provider_depends_check(ptemp, confs, afb_main->all->nelts);
+    if (!err)
+        return OK;
+    ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s,
+                 "AFB01203: AuthFallbackProvider: %s", err);
+    return !OK;
+}
+
 /* Cross-directive checks that need the whole configuration; run by configtest too. */
 int afb_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
     (void)pconf; (void)plog;
-    if (afb_confcheck_tree(ptemp, s) != OK)
+    if (afb_confcheck_tree(ptemp, s) != OK || afb_check_depends(ptemp, s) != OK)
         return !OK;
     if (afb_main && afb_main->all->nelts && afb_keyring_count(afb_main->keyring) == 0) {
         ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s,

@@ -35,6 +35,13 @@ int afb_health_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
 void afb_health_child_init(apr_pool_t *pchild, server_rec *s);
 void afb_health_counter(const afb_provider_t *prov, int which); /* afb_health_counter_t */
 afb_health_table_t *afb_health_table(void);
+/* The shared cache's own record (state, probes; passive_events counts the errors requests
+ * saw), or NULL before the table exists. */
+afb_health_rec_t *afb_health_cache_rec(void);
+/* A request saw the cache fail: counted, and the next cache probe comes early. */
+void afb_health_cache_error(const char *what);
+/* depends= of every record as indices (one per record of the table), or NULL. */
+const afb_health_deps_t *afb_health_deps(void);
 void afb_health_lock(void);
 void afb_health_unlock(void);
 

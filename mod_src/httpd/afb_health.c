@@ -27,6 +27,7 @@ APLOG_USE_MODULE(auth_fallback);
 
 #define AFB_HEALTH_MUTEX "authfb-health"
 #define AFB_WATCHDOG_NAME "_authfb_health_"
+#define AFB_CACHE_REC_NAME "(cache)"
 
 /* Two segments used in turn: a graceful restart lays the new generation's table out in the
  * segment the old generation is not using, so children still finishing their requests never
@@ -44,6 +45,9 @@ static apr_thread_pool_t *afb_probe_pool;
 static apr_time_t afb_override_checked;
 static server_rec *afb_health_server;
 static apr_time_t afb_table_placed;
+
+static afb_health_deps_t *afb_deps;
+static int afb_cache_idx = -1;
 
 static APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *afb_wd_get_instance;
 static APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *afb_wd_register_callback;
@@ -77,11 +81,28 @@ void afb_health_unlock(void)
 
 /* ---- the table in shared memory ---- */
 
+/* The dependencies of every record as indices (depends=, checked by configtest); the
+ * cache record, last, has none. */
+static void afb_deps_resolve(apr_pool_t *pconf, apr_array_header_t *all)
+{
+    int i, k;
+    afb_deps = apr_pcalloc(pconf, sizeof(afb_health_deps_t) * (apr_size_t)(all->nelts + 1));
+    for (i = 0; i < all->nelts; i++) {
+        afb_provider_t *prov = APR_ARRAY_IDX(all, i, afb_provider_t *);
+        apr_array_header_t *d = prov->conf.depends;
+        for (k = 0; d && k < d->nelts && k < AFB_HEALTH_MAX_DEPS; k++) {
+            afb_provider_t *dep = afb_provider_find(afb_health_server,
+                                                    APR_ARRAY_IDX(d, k, const char *));
+            afb_deps[i].idx[afb_deps[i].n++] = dep ? dep->health_idx : -1;
+        }
+    }
+}
+
 static apr_status_t afb_table_place(server_rec *s, apr_array_header_t *all, apr_pool_t *ptemp)
 {
     afb_health_retained_t *ret = ap_retained_data_get("afb-health");
-    const char **names = apr_pcalloc(ptemp, sizeof(char *) * (apr_size_t)(all->nelts + 1));
-    apr_size_t need = afb_health_table_size((unsigned)all->nelts);
+    const char **names = apr_pcalloc(ptemp, sizeof(char *) * (apr_size_t)(all->nelts + 2));
+    apr_size_t need = afb_health_table_size((unsigned)all->nelts + 1);
     afb_health_table_t *old = NULL, *fresh = NULL;
     apr_status_t rv;
     int i, next;
@@ -90,6 +111,8 @@ static apr_status_t afb_table_place(server_rec *s, apr_array_header_t *all, apr_
         names[i] = prov->conf.name;
         prov->health_idx = i;
     }
+    names[all->nelts] = AFB_CACHE_REC_NAME; /* not a valid provider name: no clash */
+    afb_cache_idx = all->nelts;
     if (!ret) {
         ret = ap_retained_data_create("afb-health", sizeof(*ret));
         ret->cur = -1;
@@ -108,7 +131,7 @@ static apr_status_t afb_table_place(server_rec *s, apr_array_header_t *all, apr_
         ret->size[next] = need;
     }
     if (afb_health_table_init(apr_shm_baseaddr_get(ret->shm[next]), ret->size[next],
-                              (unsigned)all->nelts, names, apr_time_now(), &fresh) != AFB_OK)
+                              (unsigned)all->nelts + 1, names, apr_time_now(), &fresh) != AFB_OK)
         return APR_EGENERAL;
     if (old)
         afb_health_table_adopt(fresh, old, apr_time_now());
@@ -235,6 +258,92 @@ static void *APR_THREAD_FUNC afb_probe_task(apr_thread_t *thd, void *data)
     return NULL;
 }
 
+/* ---- the shared cache: a dependency with a record of its own ---- */
+
+static void afb_cache_transition_report(const afb_health_transition_t *tr, apr_pool_t *p)
+{
+    afb_event_t *ev;
+    afb_log(tr->to == AFB_HEALTH_DOWN ? AFB_LOG_ERR : AFB_LOG_NOTICE, 1207,
+            "shared cache %s %s -> %s (%s)%s", afb_main_conf()->cache_spec,
+            afb_health_state_name(tr->from), afb_health_state_name(tr->to), tr->reason,
+            tr->to == AFB_HEALTH_DOWN ? ": one-time codes are refused, throttling lets "
+            "attempts through" : "");
+    ev = afb_event_new(p, "health.transition", apr_time_now());
+    afb_event_str(ev, "provider", AFB_CACHE_REC_NAME);
+    afb_event_str(ev, "from", afb_health_state_name(tr->from));
+    afb_event_str(ev, "to", afb_health_state_name(tr->to));
+    afb_event_str(ev, "reason", tr->reason);
+    afb_event_str(ev, "cache", afb_main_conf()->cache_spec);
+    afb_event_write(afb_event_line(ev));
+}
+
+static void *APR_THREAD_FUNC afb_cache_probe_task(apr_thread_t *thd, void *data)
+{
+    afb_health_rec_t *rec = data;
+    afb_health_cfg_t cfg;
+    afb_health_transition_t tr;
+    apr_pool_t *p;
+    const char *reason = NULL;
+    apr_time_t start = apr_time_now();
+    afb_status_t st;
+    int changed;
+    (void)thd;
+    afb_health_cfg_default(&cfg);
+    apr_pool_create(&p, NULL);
+    st = afb_cache_probe(p, afb_health_server, cfg.timeout, &reason);
+    afb_hlock();
+    changed = afb_health_probe_result(rec, apr_time_now(), st == AFB_OK, apr_time_now() - start,
+                                      st == AFB_OK ? NULL : reason, &cfg, &tr);
+    afb_hunlock();
+    if (changed)
+        afb_cache_transition_report(&tr, p);
+    apr_pool_destroy(p);
+    return NULL;
+}
+
+static void afb_cache_tick(apr_time_t now)
+{
+    afb_health_rec_t *rec = afb_health_cache_rec();
+    afb_health_cfg_t cfg;
+    int due;
+    if (!rec)
+        return;
+    afb_health_cfg_default(&cfg);
+    afb_hlock();
+    due = afb_health_is_due(rec, now);
+    if (due)
+        afb_health_begin_probe(rec, now, cfg.timeout);
+    afb_hunlock();
+    if (due && apr_thread_pool_push(afb_probe_pool, afb_cache_probe_task, rec,
+                                    APR_THREAD_TASK_PRIORITY_NORMAL, NULL) != APR_SUCCESS)
+        afb_log(AFB_LOG_ERR, 1208, "cannot start a probe of the shared cache");
+}
+
+afb_health_rec_t *afb_health_cache_rec(void)
+{
+    if (!afb_table || afb_cache_idx < 0 || (unsigned)afb_cache_idx >= afb_table->nrecs)
+        return NULL;
+    return &afb_table->recs[afb_cache_idx];
+}
+
+void afb_health_cache_error(const char *what)
+{
+    afb_health_rec_t *rec = afb_health_cache_rec();
+    afb_health_cfg_t cfg;
+    (void)what;
+    if (!rec)
+        return;
+    afb_health_cfg_default(&cfg);
+    afb_hlock();
+    afb_health_passive_failure(rec, apr_time_now(), &cfg);
+    afb_hunlock();
+}
+
+const afb_health_deps_t *afb_health_deps(void)
+{
+    return afb_deps;
+}
+
 /* ---- the checker ---- */
 
 static const char *const *afb_known_names(apr_pool_t *p, int *n)
@@ -251,47 +360,106 @@ static const char *const *afb_known_names(apr_pool_t *p, int *n)
 static afb_status_t afb_override_last_error = AFB_OK;
 static char afb_override_last_warnings[AFB_OVERRIDE_WARNINGS_MAX];
 
-/* Malformed lines are reported when what the file says changes, not at every read. */
-static void afb_override_warn(apr_pool_t *p, const char *file, const afb_override_list_t *list)
+/* What is wrong with the override file, for the status page ("" when nothing is). */
+static void afb_override_error_set(const char *file, const char *text)
 {
-    const char *all = list->warnings && list->warnings->nelts
-                      ? apr_array_pstrcat(p, list->warnings, ';') : "";
+    int was;
+    afb_hlock();
+    was = afb_table->override_error[0] != '\0';
+    apr_cpystrn(afb_table->override_error, text, sizeof(afb_table->override_error));
+    afb_hunlock();
+    if (was && !*text)
+        afb_log(AFB_LOG_NOTICE, 1206, "AuthFallbackOverrideFile %s: every line parses again",
+                file);
+}
+
+static void afb_override_error_event(apr_pool_t *p, const char *name, afb_override_t kept,
+                                     const char *error)
+{
+    afb_event_t *ev = afb_event_new(p, "override.changed", apr_time_now());
+    afb_event_str(ev, "provider", name);
+    afb_event_str(ev, "from", name ? afb_health_override_name(kept) : NULL);
+    afb_event_str(ev, "to", name ? afb_health_override_name(kept) : NULL);
+    afb_event_str(ev, "error", error);
+    afb_event_write(afb_event_line(ev));
+}
+
+static afb_override_t afb_override_now(const char *name)
+{
+    afb_health_rec_t *rec;
+    afb_override_t ov = AFB_OVERRIDE_AUTO;
+    afb_hlock();
+    rec = afb_health_table_find(afb_table, name);
+    if (rec)
+        ov = (afb_override_t)rec->override;
+    afb_hunlock();
+    return ov;
+}
+
+/* Lines that name a provider but do not parse keep its override: one warning and one
+ * override.changed event with `error` each. */
+static void afb_override_report_kept(apr_pool_t *p, const char *file,
+                                     const afb_override_list_t *list)
+{
+    int i;
+    for (i = 0; i < list->entries->nelts; i++) {
+        const afb_override_entry_t *e = &APR_ARRAY_IDX(list->entries, i, afb_override_entry_t);
+        afb_override_t kept;
+        if (!e->keep)
+            continue;
+        kept = afb_override_now(e->name);
+        afb_log(AFB_LOG_WARN, 1204, "AuthFallbackOverrideFile %s: %s; provider %s keeps its "
+                "override %s", file, e->error, e->name, afb_health_override_name(kept));
+        afb_override_error_event(p, e->name, kept, e->error);
+    }
+}
+
+/* Malformed lines are reported when what the file says changes, not at every read. */
+static int afb_override_warn(apr_pool_t *p, const char *file, const afb_override_list_t *list,
+                             const char **all)
+{
     int w;
-    if (!strncmp(all, afb_override_last_warnings, sizeof(afb_override_last_warnings) - 1))
-        return;
-    apr_cpystrn(afb_override_last_warnings, all, sizeof(afb_override_last_warnings));
+    *all = list->warnings && list->warnings->nelts ? apr_array_pstrcat(p, list->warnings, ';')
+                                                   : "";
+    if (!strncmp(*all, afb_override_last_warnings, sizeof(afb_override_last_warnings) - 1))
+        return 0;
+    apr_cpystrn(afb_override_last_warnings, *all, sizeof(afb_override_last_warnings));
     for (w = 0; list->warnings && w < list->warnings->nelts; w++)
         afb_log(AFB_LOG_WARN, 1002, "AuthFallbackOverrideFile %s: %s", file,
                 APR_ARRAY_IDX(list->warnings, w, const char *));
+    return 1;
 }
 
-static void afb_override_tick(apr_pool_t *p, apr_time_t now)
+/* No line of the file parses (a garbled copy, a binary file): the overrides in force stay. */
+static void afb_override_unparsable(apr_pool_t *p, const char *file,
+                                    const afb_override_list_t *list)
 {
-    afb_server_conf_t *conf = afb_main_conf();
-    afb_override_list_t *list = NULL;
-    apr_array_header_t *changes;
-    const char *const *known;
-    afb_status_t st;
-    int i, n;
-    if (!conf->override_file || now - afb_override_checked < AFB_OVERRIDE_EVERY)
+    const char *all, *first;
+    if (!afb_override_warn(p, file, list, &all))
         return;
-    afb_override_checked = now;
-    known = afb_known_names(p, &n);
-    st = afb_override_load(p, conf->override_file, known, n, &list);
-    if (st == AFB_ENOENT)
-        list = afb_override_list_empty(p);
-    else if (st != AFB_OK) {
-        if (st != afb_override_last_error)
-            afb_log(AFB_LOG_ERR, 1016, "AuthFallbackOverrideFile %s cannot be used (%s); the "
-                    "overrides in force are kept", conf->override_file, afb_status_str(st));
-        afb_override_last_error = st;
-        return;
-    }
-    afb_override_last_error = AFB_OK;
-    afb_override_warn(p, conf->override_file, list);
-    afb_hlock();
-    changes = afb_override_apply(p, afb_table, list);
-    afb_hunlock();
+    first = APR_ARRAY_IDX(list->warnings, 0, const char *);
+    afb_log(AFB_LOG_ERR, 1205, "AuthFallbackOverrideFile %s does not parse (%s); the "
+            "overrides in force are kept", file, first);
+    afb_override_error_event(p, NULL, AFB_OVERRIDE_AUTO,
+                             apr_pstrcat(p, "does not parse: ", all, NULL));
+    afb_override_error_set(file, apr_pstrcat(p, "does not parse, overrides in force kept: ",
+                                              all, NULL));
+}
+
+static void afb_override_unusable(const char *file, afb_status_t st)
+{
+    if (st != afb_override_last_error)
+        afb_log(AFB_LOG_ERR, 1016, "AuthFallbackOverrideFile %s cannot be used (%s); the "
+                "overrides in force are kept", file, afb_status_str(st));
+    afb_override_last_error = st;
+    afb_override_last_warnings[0] = '\0';
+    afb_override_error_set(file, st == AFB_ETOOBIG ? "too big (over 64 KiB), overrides in "
+                           "force kept" : "cannot be read, overrides in force kept");
+}
+
+static void afb_override_changes(apr_pool_t *p, apr_array_header_t *changes, apr_time_t now)
+{
+    int i;
     for (i = 0; changes && i < changes->nelts; i++) {
         afb_override_change_t *c = &APR_ARRAY_IDX(changes, i, afb_override_change_t);
         afb_event_t *ev = afb_event_new(p, "override.changed", now);
@@ -306,6 +474,57 @@ static void afb_override_tick(apr_pool_t *p, apr_time_t now)
     }
 }
 
+static void afb_override_tick(apr_pool_t *p, apr_time_t now)
+{
+    afb_server_conf_t *conf = afb_main_conf();
+    afb_override_list_t *list = NULL;
+    apr_array_header_t *changes;
+    const char *const *known;
+    const char *all;
+    afb_status_t st;
+    int n;
+    if (!conf->override_file || now - afb_override_checked < AFB_OVERRIDE_EVERY)
+        return;
+    afb_override_checked = now;
+    known = afb_known_names(p, &n);
+    st = afb_override_load(p, conf->override_file, known, n, &list);
+    if (st == AFB_ENOENT)
+        list = afb_override_list_empty(p);
+    else if (st == AFB_EINVAL) {
+        afb_override_unparsable(p, conf->override_file, list);
+        return;
+    } else if (st != AFB_OK) {
+        afb_override_unusable(conf->override_file, st);
+        return;
+    }
+    afb_override_last_error = AFB_OK;
+    if (afb_override_warn(p, conf->override_file, list, &all)) {
+        afb_override_report_kept(p, conf->override_file, list);
+        afb_override_error_set(conf->override_file, all);
+    }
+    afb_hlock();
+    changes = afb_override_apply(p, afb_table, list);
+    afb_hunlock();
+    afb_override_changes(p, changes, now);
+}
+
+/* depends=: a provider is DOWN while one of its dependencies is (health.transition and
+ * AFB01001 with the cause as reason). */
+static void afb_derive_tick(apr_pool_t *p)
+{
+    apr_array_header_t *changes;
+    int i;
+    if (!afb_deps)
+        return;
+    afb_hlock();
+    changes = afb_health_table_derive(p, afb_table, afb_deps);
+    afb_hunlock();
+    for (i = 0; i < changes->nelts; i++) {
+        afb_health_dep_change_t *c = &APR_ARRAY_IDX(changes, i, afb_health_dep_change_t);
+        afb_transition_report(afb_table->recs[c->index].name, &c->tr, p);
+    }
+}
+
 static void afb_checker_tick(apr_pool_t *p)
 {
     afb_server_conf_t *conf = afb_main_conf();
@@ -315,6 +534,8 @@ static void afb_checker_tick(apr_pool_t *p)
     afb_health_table_heartbeat(afb_table, now);
     afb_hunlock();
     afb_override_tick(p, now);
+    afb_derive_tick(p);
+    afb_cache_tick(now);
     for (i = 0; i < conf->all->nelts; i++) {
         afb_provider_t *prov = APR_ARRAY_IDX(conf->all, i, afb_provider_t *);
         afb_health_rec_t *rec = afb_rec(prov);
@@ -368,6 +589,7 @@ int afb_health_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
     apr_status_t rv;
     afb_health_server = s;
     rv = afb_table_place(s, conf->all, ptemp);
+    afb_deps_resolve(pconf, conf->all);
     if (rv == APR_SUCCESS)
         rv = ap_global_mutex_create(&afb_hmutex, &afb_hmutex_file, AFB_HEALTH_MUTEX, NULL, s,
                                     pconf, 0);

@@ -115,6 +115,10 @@ int afb_cache_pre_config(apr_pool_t *pconf);
 int afb_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
 void afb_cache_child_init(apr_pool_t *pchild, server_rec *s);
 afb_cache_t *afb_cache_for(request_rec *r);
+/* The health probe of the cache: a set/get/delete round trip of a probe key, failed when it
+ * takes longer than `deadline`. AFB_OK, or an error with *reason for people. */
+afb_status_t afb_cache_probe(apr_pool_t *p, server_rec *s, apr_interval_time_t deadline,
+                             const char **reason);
 /* Mark key as used for ttl; *used says whether it already was (single use of OIDC states and
  * remote MFA codes). AFB_EIO when the cache cannot say. */
 afb_status_t afb_cache_once(request_rec *r, const char *key, apr_interval_time_t ttl, int *used);

@@ -24,6 +24,9 @@ typedef struct {
 
 typedef struct {
     apr_array_header_t *rows; /* afb_row_t */
+    afb_health_rec_t cache;   /* the shared cache's record, a copy */
+    int has_cache;
+    char override_error[AFB_HEALTH_ERROR_MAX];
     apr_time_t heartbeat;
     uint64_t generation;
     apr_time_t now;
@@ -50,6 +53,11 @@ static afb_snapshot_t *afb_snapshot(request_rec *r)
     if (t) {
         snap->heartbeat = t->heartbeat;
         snap->generation = t->generation;
+        memcpy(snap->override_error, t->override_error, sizeof(snap->override_error));
+    }
+    if (afb_health_cache_rec()) {
+        snap->cache = *afb_health_cache_rec();
+        snap->has_cache = 1;
     }
     afb_health_unlock();
     return snap;
@@ -65,7 +73,50 @@ static const char *afb_when(apr_pool_t *p, apr_time_t t)
     return t ? afb_rfc3339(p, t) : NULL;
 }
 
+/* "DOWN: depends on adfs, which is DOWN" while a dependency holds the provider down (the
+ * derived state), else NULL. */
+static const char *afb_row_cause(apr_pool_t *p, const afb_health_rec_t *h)
+{
+    if (!h->dep_down || h->override != AFB_OVERRIDE_AUTO || !h->dep_cause[0])
+        return NULL;
+    return apr_pstrcat(p, "DOWN: ", h->dep_cause, NULL);
+}
+
+#define AFB_CACHE_DOWN_NOTE "While the shared cache is down, one-time codes (TOTP and remote " \
+    "MFA) are refused and throttling lets attempts through (logged)."
+
 /* ---- JSON ---- */
+
+static json_t *afb_depends_json(const afb_provider_t *prov)
+{
+    json_t *arr = json_array();
+    int i;
+    for (i = 0; prov->conf.depends && i < prov->conf.depends->nelts; i++)
+        json_array_append_new(arr, json_string(APR_ARRAY_IDX(prov->conf.depends, i,
+                                                             const char *)));
+    return arr;
+}
+
+static json_t *afb_cache_json(apr_pool_t *p, const afb_snapshot_t *snap)
+{
+    const afb_health_rec_t *h = &snap->cache;
+    int down = afb_health_effective_state(h) == AFB_HEALTH_DOWN;
+    json_t *o = json_object();
+    json_object_set_new(o, "spec", json_string(afb_main_conf()->cache_spec));
+    json_object_set_new(o, "state", json_string(afb_health_state_name(
+                                        afb_health_effective_state(h))));
+    json_object_set_new(o, "available", json_boolean(!down));
+    json_object_set_new(o, "last_probe", afb_when(p, h->last_probe)
+                        ? json_string(afb_when(p, h->last_probe)) : json_null());
+    json_object_set_new(o, "last_error", h->last_error[0] ? json_string(h->last_error)
+                                                          : json_null());
+    json_object_set_new(o, "consecutive_failures", json_integer(h->fails));
+    json_object_set_new(o, "transitions", json_integer((json_int_t)h->transitions));
+    json_object_set_new(o, "probe_latency_seconds", json_real(afb_secs(h->last_latency)));
+    json_object_set_new(o, "errors", json_integer((json_int_t)h->passive_events));
+    json_object_set_new(o, "while_down", down ? json_string(AFB_CACHE_DOWN_NOTE) : json_null());
+    return o;
+}
 
 static json_t *afb_row_json(apr_pool_t *p, const afb_row_t *row)
 {
@@ -78,6 +129,9 @@ static json_t *afb_row_json(apr_pool_t *p, const afb_row_t *row)
     json_object_set_new(o, "probed_state", json_string(afb_health_state_name(h->state)));
     json_object_set_new(o, "override", json_string(afb_health_override_name(h->override)));
     json_object_set_new(o, "available", json_boolean(afb_health_available(h)));
+    json_object_set_new(o, "depends", afb_depends_json(row->prov));
+    json_object_set_new(o, "cause", afb_row_cause(p, h) ? json_string(afb_row_cause(p, h))
+                                                        : json_null());
     json_object_set_new(o, "last_probe", afb_when(p, h->last_probe)
                         ? json_string(afb_when(p, h->last_probe)) : json_null());
     json_object_set_new(o, "last_transition", afb_when(p, h->last_transition)
@@ -113,6 +167,10 @@ static int afb_status_json(request_rec *r, const afb_snapshot_t *snap)
     for (i = 0; i < snap->rows->nelts; i++)
         json_array_append_new(arr, afb_row_json(r->pool, &APR_ARRAY_IDX(snap->rows, i, afb_row_t)));
     json_object_set_new(root, "providers", arr);
+    if (snap->has_cache)
+        json_object_set_new(root, "cache", afb_cache_json(r->pool, snap));
+    json_object_set_new(root, "override_error", snap->override_error[0]
+                        ? json_string(snap->override_error) : json_null());
     text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(root);
     if (!text)
@@ -231,6 +289,24 @@ static void afb_prom_signins(request_rec *r, const afb_snapshot_t *snap)
     }
 }
 
+/* Evictions are not exported: httpd's socache interface does not report them. */
+static void afb_prom_cache(request_rec *r, const afb_snapshot_t *snap)
+{
+    if (!snap->has_cache)
+        return;
+    afb_metric_head(r, "cache_up", "gauge",
+                    "1 while the shared cache (AuthFallbackCache) answers its probes.");
+    ap_rprintf(r, "auth_fallback_cache_up %d\n", afb_health_available(&snap->cache));
+    afb_metric_head(r, "cache_errors_total", "counter",
+                    "Shared cache reads and writes that failed while serving requests.");
+    ap_rprintf(r, "auth_fallback_cache_errors_total %" APR_UINT64_T_FMT "\n",
+               snap->cache.passive_events);
+    afb_metric_head(r, "cache_probe_latency_seconds", "gauge",
+                    "Duration of the last set/get/delete probe of the shared cache.");
+    ap_rprintf(r, "auth_fallback_cache_probe_latency_seconds %.6f\n",
+               afb_secs(snap->cache.last_latency));
+}
+
 static int afb_status_prometheus(request_rec *r, const afb_snapshot_t *snap)
 {
     ap_set_content_type(r, "text/plain; version=0.0.4; charset=utf-8");
@@ -260,6 +336,7 @@ static int afb_status_prometheus(request_rec *r, const afb_snapshot_t *snap)
     afb_metric_rows(r, snap, "mfa_bypasses_total", AFB_M_BYPASS);
     afb_metric_head(r, "throttled_total", "counter", "Attempts refused by throttling.");
     afb_metric_rows(r, snap, "throttled_total", AFB_M_THROTTLED);
+    afb_prom_cache(r, snap);
     afb_metric_head(r, "checker_heartbeat_age_seconds", "gauge",
                     "Seconds since the health checker last ran (-1: never).");
     ap_rprintf(r, "auth_fallback_checker_heartbeat_age_seconds %.3f\n",
@@ -268,6 +345,20 @@ static int afb_status_prometheus(request_rec *r, const afb_snapshot_t *snap)
 }
 
 /* ---- HTML ---- */
+
+static void afb_html_cache(request_rec *r, const afb_snapshot_t *snap)
+{
+    const afb_health_rec_t *h = &snap->cache;
+    const char *state;
+    if (!snap->has_cache)
+        return;
+    state = afb_health_state_name(afb_health_effective_state(h));
+    ap_rprintf(r, "<p>Shared cache %s: <span class=\"%s\">%s</span>%s%s</p>\n",
+               afb_html_escape(r->pool, afb_main_conf()->cache_spec), state, state,
+               h->last_error[0] ? " &mdash; " : "", afb_html_escape(r->pool, h->last_error));
+    if (afb_health_effective_state(h) == AFB_HEALTH_DOWN)
+        ap_rprintf(r, "<p class=\"DOWN\">%s</p>\n", AFB_CACHE_DOWN_NOTE);
+}
 
 static int afb_status_html(request_rec *r, const afb_snapshot_t *snap)
 {
@@ -282,6 +373,10 @@ static int afb_status_html(request_rec *r, const afb_snapshot_t *snap)
     ap_rprintf(r, "<p>Checker: %s</p>\n", !snap->heartbeat ? "has not run yet"
                : snap->now - snap->heartbeat > AFB_CHECKER_STALE ? "<strong>STALE</strong>"
                : "running");
+    afb_html_cache(r, snap);
+    if (snap->override_error[0])
+        ap_rprintf(r, "<p class=\"DOWN\">Override file: %s</p>\n",
+                   afb_html_escape(r->pool, snap->override_error));
     ap_rputs("<table><tr><th>Provider</th><th>Type</th><th>State</th><th>Override</th>"
              "<th>Last probe</th><th>Last error</th><th>Passes/Failures</th>"
              "<th>Transitions</th><th>Sign-ins ok/failed</th><th>Fallbacks</th></tr>\n", r);
@@ -289,13 +384,15 @@ static int afb_status_html(request_rec *r, const afb_snapshot_t *snap)
         const afb_row_t *row = &APR_ARRAY_IDX(snap->rows, i, afb_row_t);
         const afb_health_rec_t *h = &row->rec;
         const char *state = afb_health_state_name(afb_health_effective_state(h));
+        const char *cause = afb_row_cause(r->pool, h);
         const char *when = afb_when(r->pool, h->last_probe);
         ap_rprintf(r, "<tr><td>%s</td><td>%s</td><td class=\"%s\">%s</td><td>%s</td><td>%s</td>"
                    "<td>%s</td><td>%u/%u</td><td>%" APR_UINT64_T_FMT "</td><td>%"
                    APR_UINT64_T_FMT "/%" APR_UINT64_T_FMT "</td><td>%" APR_UINT64_T_FMT
                    "</td></tr>\n",
                    afb_html_escape(r->pool, row->prov->conf.name),
-                   afb_provider_type_name(row->prov->conf.type), state, state,
+                   afb_provider_type_name(row->prov->conf.type), state,
+                   cause ? afb_html_escape(r->pool, cause) : state,
                    afb_health_override_name(h->override), when ? when : "never",
                    afb_html_escape(r->pool, h->last_error), h->passes, h->fails, h->transitions,
                    h->auth_successes, h->auth_failures, h->fallbacks);

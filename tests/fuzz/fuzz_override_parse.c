@@ -10,10 +10,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *p = afb_fuzz_pool();
     afb_override_list_t *l = NULL;
+    afb_status_t st;
     int i;
 
-    if (afb_override_parse(p, (const char *)data, size, (size & 1) ? known : NULL,
-                           (size & 1) ? 4 : 0, &l) == AFB_OK) {
+    st = afb_override_parse(p, (const char *)data, size, (size & 1) ? known : NULL,
+                            (size & 1) ? 4 : 0, &l);
+
+    if (st == AFB_OK || st == AFB_EINVAL) {
         if (l == NULL || l->entries == NULL || l->warnings == NULL)
             abort();
         for (i = 0; i < l->entries->nelts; i++) {

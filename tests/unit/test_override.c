@@ -85,7 +85,12 @@ static void test_malformed_lines_reported_good_lines_kept(void **state)
                                            "ldap down\n"
                                            "duo down\n");
 
-    assert_int_equal(l->entries->nelts, 1);
+    /* adfs, azure and local are kept as they are; duo is set. */
+    assert_int_equal(l->entries->nelts, 4);
+    assert_true(APR_ARRAY_IDX(l->entries, 0, afb_override_entry_t).keep);
+    assert_string_equal(APR_ARRAY_IDX(l->entries, 1, afb_override_entry_t).error,
+                        "line 2: unknown state 'sideways' (expected auto, up or down)");
+    assert_false(APR_ARRAY_IDX(l->entries, 3, afb_override_entry_t).keep);
     assert_int_equal(afb_override_lookup(l, "duo"), AFB_OVERRIDE_DOWN);
     assert_int_equal(afb_override_lookup(l, "azure"), AFB_OVERRIDE_AUTO);
     assert_int_equal(afb_override_lookup(l, "local"), AFB_OVERRIDE_AUTO);
@@ -208,6 +213,43 @@ static void test_apply_to_table(void **state)
     assert_true(afb_health_available(afb_health_table_find(t, "adfs")));
 }
 
+/* A typo for a provider taken out of use keeps it out of use; other lines still apply. */
+static void test_bad_line_keeps_previous_override(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *names[] = { "adfs", "azure", "local" };
+    apr_size_t size = afb_health_table_size(3);
+    afb_health_table_t *t;
+    apr_array_header_t *ch;
+
+    assert_int_equal(afb_health_table_init(apr_pcalloc(p, size), size, 3, names, T0, &t),
+                     AFB_OK);
+    assert_int_equal(afb_override_apply(p, t, parse(p, "adfs down\nazure up\n"))->nelts, 2);
+    ch = afb_override_apply(p, t, parse(p, "adfs dwon\nlocal down\n"));
+    assert_int_equal(ch->nelts, 2); /* azure back to auto, local down; adfs untouched */
+    assert_int_equal(afb_health_table_find(t, "adfs")->override, AFB_OVERRIDE_DOWN);
+    assert_int_equal(afb_health_table_find(t, "azure")->override, AFB_OVERRIDE_AUTO);
+    assert_int_equal(afb_health_table_find(t, "local")->override, AFB_OVERRIDE_DOWN);
+    /* A good line for the same name does not lift the keep: the file is still wrong. */
+    ch = afb_override_apply(p, t, parse(p, "adfs up\nadfs dwon\nlocal down\n"));
+    assert_int_equal(ch->nelts, 0);
+    assert_int_equal(afb_health_table_find(t, "adfs")->override, AFB_OVERRIDE_DOWN);
+}
+
+/* A file with no good line does not parse at all: the caller keeps the last good state. */
+static void test_file_that_does_not_parse_at_all(void **state)
+{
+    afb_override_list_t *l = NULL;
+    const char *junk = "\x7f\x45LF\x01binary\nadfs dwon\n";
+
+    assert_int_equal(afb_override_parse(*state, junk, strlen(junk), known, 4, &l),
+                     AFB_EINVAL);
+    assert_non_null(l);
+    assert_int_equal(l->warnings->nelts, 2);
+    assert_int_equal(afb_override_parse(*state, "# only comments\n\n", 17, known, 4, &l),
+                     AFB_OK);
+}
+
 static void test_load_file(void **state)
 {
     apr_pool_t *p = *state;
@@ -248,6 +290,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_line_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_any_name_without_known_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_to_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_line_keeps_previous_override, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_file_that_does_not_parse_at_all, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_file, setup, teardown),
     };
 
