@@ -569,6 +569,58 @@ static void test_table_heartbeat(void **state)
     free(mem);
 }
 
+/* depends=: entra depends on adfs, portal on entra. adfs DOWN takes both down, with the
+ * first unavailable dependency as the cause; an override UP wins over the derived state. */
+static void test_derived_state_follows_dependencies(void **state)
+{
+    const char *names[] = { "adfs", "entra", "portal" };
+    static char mem[4096] __attribute__((aligned(16)));
+    afb_health_deps_t deps[3] = { { 0, {0} }, { 1, {0} }, { 1, {1} } };
+    afb_health_table_t *t;
+    apr_array_header_t *ch;
+    apr_pool_t *p;
+    afb_health_dep_change_t *c;
+    (void)state;
+
+    apr_pool_create(&p, NULL);
+    assert_true(afb_health_table_size(3) <= sizeof(mem));
+    assert_int_equal(afb_health_table_init(mem, sizeof(mem), 3, names, T0, &t), AFB_OK);
+    for (int i = 0; i < 3; i++)
+        probe(&t->recs[i], T0, 1, NULL);
+    assert_int_equal(afb_health_table_derive(p, t, deps)->nelts, 0);
+    while (t->recs[0].state != AFB_HEALTH_DOWN)
+        probe(&t->recs[0], T0 + SEC(1), 0, NULL);
+    ch = afb_health_table_derive(p, t, deps);
+    assert_int_equal(ch->nelts, 2);
+    c = &APR_ARRAY_IDX(ch, 0, afb_health_dep_change_t);
+    assert_int_equal(c->index, 1);
+    assert_int_equal(c->tr.from, AFB_HEALTH_UP);
+    assert_int_equal(c->tr.to, AFB_HEALTH_DOWN);
+    assert_string_equal(c->tr.reason, "depends on adfs, which is DOWN");
+    assert_string_equal(t->recs[2].dep_cause, "depends on entra, which is DOWN");
+    assert_false(afb_health_available(&t->recs[2]));
+    assert_int_equal(t->recs[1].state, AFB_HEALTH_UP); /* the probed state is its own */
+    /* Stable: nothing changes on the next pass. */
+    assert_int_equal(afb_health_table_derive(p, t, deps)->nelts, 0);
+    /* The operator forces entra up: it and portal are available again. */
+    afb_health_set_override(&t->recs[1], AFB_OVERRIDE_UP, NULL);
+    assert_true(afb_health_available(&t->recs[1]));
+    assert_int_equal(afb_health_table_derive(p, t, deps)->nelts, 1);
+    assert_true(afb_health_available(&t->recs[2]));
+    afb_health_set_override(&t->recs[1], AFB_OVERRIDE_AUTO, NULL);
+    afb_health_table_derive(p, t, deps);
+    /* adfs back UP: both follow. */
+    while (t->recs[0].state != AFB_HEALTH_UP)
+        probe(&t->recs[0], T0 + SEC(10), 1, NULL);
+    ch = afb_health_table_derive(p, t, deps);
+    assert_int_equal(ch->nelts, 2);
+    assert_string_equal(APR_ARRAY_IDX(ch, 0, afb_health_dep_change_t).tr.reason,
+                        "its dependencies are available");
+    assert_true(afb_health_available(&t->recs[2]));
+    assert_string_equal(t->recs[2].dep_cause, "");
+    apr_pool_destroy(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -604,6 +656,7 @@ int main(void)
         cmocka_unit_test(test_table_adopt_across_restart),
         cmocka_unit_test(test_table_adopt_ignores_foreign),
         cmocka_unit_test(test_table_heartbeat),
+        cmocka_unit_test(test_derived_state_follows_dependencies),
     };
 
     apr_initialize();

@@ -392,6 +392,35 @@ static void test_type_helpers(void **state)
     assert_true(afb_provider_is_mfa(AFB_PROV_HTTP_MFA));
 }
 
+static void test_depends_parse_and_check(void **state)
+{
+    afb_provider_conf_t a, b, c;
+    const afb_provider_conf_t *all[3] = { &a, &b, &c };
+    const char *w1[] = { "depends=adfs,phs" };
+    const char *w2[] = { "depends=entra" };
+    (void)state;
+
+    expect_ok(parse("entra", "password", "/x", "depends=adfs", NULL));
+    assert_int_equal(conf.depends->nelts, 1);
+    assert_string_equal(APR_ARRAY_IDX(conf.depends, 0, const char *), "adfs");
+    expect_err(parse("entra", "password", "/x", "depends=adfs,adfs", NULL),
+               "depends=adfs,adfs: 'adfs' is named twice");
+    expect_err(parse("entra", "password", "/x", "depends=a/b", NULL),
+               "depends=a/b: 'a/b' is not a provider name");
+    expect_err(parse("entra", "password", "/x", "depends=,adfs", NULL),
+               "depends=,adfs: expected NAME[,NAME]");
+
+    expect_ok(afb_provider_parse(pool, &a, "adfs", "password", "/a", 0, NULL));
+    expect_ok(afb_provider_parse(pool, &b, "entra", "password", "/b", 1, w1));
+    expect_ok(afb_provider_parse(pool, &c, "phs", "password", "/c", 0, NULL));
+    expect_ok(afb_provider_depends_check(pool, all, 3));
+    expect_err(afb_provider_depends_check(pool, all, 2),
+               "provider entra: depends=phs: no provider of that name is declared");
+    expect_ok(afb_provider_parse(pool, &c, "phs", "password", "/c", 1, w2));
+    expect_err(afb_provider_depends_check(pool, all, 3),
+               "provider entra: depends= forms a cycle: entra -> phs -> entra");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -416,6 +445,7 @@ int main(void)
         cmocka_unit_test(test_url_args),
         cmocka_unit_test(test_path_args),
         cmocka_unit_test(test_type_helpers),
+        cmocka_unit_test(test_depends_parse_and_check),
     };
     int rc;
 
