@@ -12,6 +12,7 @@ AFB_DEBS=(
   oathtool whois apache2-utils
   chromium
   freeradius freeradius-utils redis-server
+  libldap-dev slapd ldap-utils
   wrk curl ca-certificates prometheus
   libldap-dev libfido2-dev libcbor-dev libqrencode-dev
   samba samba-ad-provision samba-ad-dc winbind slapd ldap-utils

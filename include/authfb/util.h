@@ -49,6 +49,10 @@ uint64_t afb_be64_get(const unsigned char in[8]);
 /* Zero len bytes at buf when the pool is cleared or destroyed: secrets kept in pool memory. */
 void afb_cleanse_on_cleanup(apr_pool_t *p, void *buf, size_t len);
 
+/* Length of the valid UTF-8 sequence at s[0..n) (n >= 1), or 0 when it is invalid (overlong,
+ * surrogate, above U+10FFFF, truncated or a stray continuation byte). */
+size_t afb_utf8_seq_len(const unsigned char *s, size_t n);
+
 /* HTML-escape & < > " ' for safe inclusion in pages. */
 char *afb_html_escape(apr_pool_t *p, const char *in);
 

@@ -3,6 +3,7 @@
  * repaired (each invalid byte becomes U+FFFD) so that an event is never lost to its
  * content; every string is capped so that a line stays small enough to write at once. */
 #include "authfb/event.h"
+#include "authfb/util.h"
 
 #include <string.h>
 #include <stdlib.h>
@@ -28,40 +29,6 @@ static apr_status_t event_cleanup(void *data)
     return APR_SUCCESS;
 }
 
-/* Length of the valid UTF-8 sequence at s[0..n), or 0 when it is invalid (overlong,
- * surrogate, above U+10FFFF, truncated or a stray continuation byte). */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-    size_t len, i;
-    unsigned long cp;
-
-    if (s[0] < 0x80)
-        return 1;
-    if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-        len = 2;
-        cp = s[0] & 0x1F;
-    } else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-        len = 3;
-        cp = s[0] & 0x0F;
-    } else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-        len = 4;
-        cp = s[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF
-        || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
 /* A cut at max bytes moved back to the start of a character, so that the cut itself
  * never creates an invalid sequence (at most 3 continuation bytes are dropped). */
 static size_t utf8_cut(const unsigned char *s, size_t max)
@@ -85,7 +52,7 @@ static const char *event_clean(apr_pool_t *p, const char *s)
         n = utf8_cut(in, AFB_EVENT_MAX_STR);
     out = apr_palloc(p, n * 3 + 1);
     while (i < n) {
-        sl = utf8_seq_len(in + i, n - i);
+        sl = afb_utf8_seq_len(in + i, n - i);
         if (sl == 0) {
             memcpy(out + o, "\xEF\xBF\xBD", 3);
             o += 3;

@@ -569,3 +569,37 @@ void afb_cleanse_on_cleanup(apr_pool_t *p, void *buf, size_t len)
     c->len = len;
     apr_pool_cleanup_register(p, c, afb_cleanse_run, apr_pool_cleanup_null);
 }
+
+/* Length of the valid UTF-8 sequence at s[0..n) (n >= 1), or 0 when it is invalid (overlong,
+ * surrogate, above U+10FFFF, truncated or a stray continuation byte). */
+size_t afb_utf8_seq_len(const unsigned char *s, size_t n)
+{
+    size_t len, i;
+    unsigned long cp;
+
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xC2 && s[0] <= 0xDF) {
+        len = 2;
+        cp = s[0] & 0x1F;
+    } else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+        len = 3;
+        cp = s[0] & 0x0F;
+    } else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+        len = 4;
+        cp = s[0] & 0x07;
+    } else {
+        return 0;
+    }
+    if (len > n)
+        return 0;
+    for (i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF
+        || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}

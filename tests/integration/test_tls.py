@@ -1,31 +1,10 @@
 """The OpenID Provider over https with a private CA: ca_file= is trusted, nothing else is."""
-import os
-import subprocess
 import time
 
 from afbtest import free_port
 from opserver import OpenIDProvider
 from test_oidc_flow import OIDC_CONF, to_callback
-
-
-def make_ca(d):
-    """A private CA and a certificate for 127.0.0.1 signed by it (openssl CLI)."""
-    def run(*args):
-        subprocess.run(["openssl", *args], check=True, capture_output=True)
-    ca_key, ca, key, csr, crt = (os.path.join(d, n) for n in
-                                 ("ca.key", "ca.pem", "op.key", "op.csr", "op.pem"))
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca,
-        "-days", "2", "-subj", "/CN=Test Corp private CA")
-    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr,
-        "-subj", "/CN=127.0.0.1")
-    ext = os.path.join(d, "ext.cnf")
-    with open(ext, "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1\n")
-    run("x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
-        "-out", crt, "-days", "2", "-extfile", ext)
-    for p in (ca, crt):
-        os.chmod(p, 0o644)
-    return ca, crt, key
+from tlsutil import make_ca
 
 
 def start(make_httpd, ca_line):
