@@ -1,5 +1,5 @@
-/* Directory pass-through (SPEC 2.1, provider type `ldap`): find the person's entry, then
- * bind as that entry with the typed password (OpenLDAP's libldap, TLS only).
+/* Directory pass-through (provider type `ldap`, docs/providers.md): find the person's
+ * entry, then bind as that entry with the typed password (OpenLDAP's libldap, TLS only).
  *
  * What the adapter calls:
  *
@@ -45,6 +45,7 @@
 #define AFB_LDAP_MAX_MESSAGE (256 * 1024)  /* bytes of one message from the directory */
 #define AFB_LDAP_MAX_DIAG 512        /* bytes of a diagnostic message that are looked at */
 #define AFB_LDAP_POOL 4              /* idle connections kept per provider and process */
+#define AFB_LDAP_MAX_IDLE APR_INT64_C(60000000)  /* microseconds an idle one is kept */
 #define AFB_LDAP_SYSTEM_CA "/etc/ssl/certs/ca-certificates.crt"
 #define AFB_LDAP_DEFAULT_FILTER "(&(objectCategory=person)(sAMAccountName=%u))"
 

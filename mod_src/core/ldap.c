@@ -26,6 +26,7 @@ struct conn_t {
     int bound_service;          /* bound as the service account (or anonymous) now */
     int verify;                 /* 0 only for the certificate diagnosis */
     int tcp_up;                 /* a TCP connection was made */
+    apr_int64_t idle_since;     /* when it went back to the pool */
     ldap_conncb cb;             /* must outlive ld */
     /* the watchdog's, under owner->wd_lock */
     int wfd;                    /* our duplicate of the socket, or -1 */
@@ -205,19 +206,32 @@ static void conn_free(conn_t *c)
     free(c);
 }
 
+/* The most recently used idle connection. One idle for longer than AFB_LDAP_MAX_IDLE is
+ * closed instead: directories drop idle connections (Active Directory after 900 s), and a
+ * server that vanished without a word would cost the person a share of the deadline. */
 static conn_t *pool_take(afb_ldap_t *l)
 {
-    conn_t *c = NULL;
+    conn_t *c = NULL, *stale[AFB_LDAP_POOL];
+    apr_int64_t now = mono_now();
+    int i, nstale = 0;
 
     pthread_mutex_lock(&l->pool_lock);
-    if (l->nidle > 0)
+    while (l->nidle > 0 && c == NULL) {
         c = l->idle[--l->nidle];
+        if (now - c->idle_since > AFB_LDAP_MAX_IDLE) {
+            stale[nstale++] = c;
+            c = NULL;
+        }
+    }
     pthread_mutex_unlock(&l->pool_lock);
+    for (i = 0; i < nstale; i++)
+        conn_free(stale[i]);
     return c;
 }
 
 static void pool_put(afb_ldap_t *l, conn_t *c)
 {
+    c->idle_since = mono_now();
     pthread_mutex_lock(&l->pool_lock);
     if (l->nidle < AFB_LDAP_POOL) {
         l->idle[l->nidle++] = c;
