@@ -21,7 +21,7 @@
 #define PBKDF2_MAX_ROUNDS 10000000L
 #define PBKDF2_MAX_SALT_CHARS 256
 #define PBKDF2_DK_LEN 32
-#define HASH_KINDS (AFB_HASH_SHA1 + 1)
+#define HASH_KINDS (AFB_HASH_NT_PBKDF2 + 1)
 
 /* Verified against when the store has no entries: yescrypt at the default cost, of a
  * random password nobody knows. */
@@ -34,6 +34,8 @@ static const char overlong_stand_in[] = "over-long password stand-in";
 struct afb_pwstore_t {
     apr_hash_t *users;       /* user name -> hash string */
     int count;
+    int count_nt;            /* entries in the NT-derived format */
+    int refused_nt;          /* raw NT hash lines skipped */
     const char *dummy_hash;  /* representative entry, verified for unknown users */
 };
 
@@ -63,6 +65,8 @@ afb_hash_kind_t afb_hash_kind(const char *hash)
         return AFB_HASH_SHA256CRYPT;
     if (has_prefix(hash, PBKDF2_PREFIX))
         return AFB_HASH_PBKDF2_SHA256;
+    if (has_prefix(hash, AFB_NTPBKDF2_PREFIX))
+        return AFB_HASH_NT_PBKDF2;
     if (has_prefix(hash, "$apr1$"))
         return AFB_HASH_APR1;
     if (has_prefix(hash, "{SHA}"))
@@ -124,6 +128,30 @@ static int ab64_decode(const char *in, size_t len, unsigned char *out, size_t ca
     return 0;
 }
 
+static const char ab64_chars[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789./";
+
+static char *ab64_encode(apr_pool_t *p, const unsigned char *in, size_t len)
+{
+    char *out = apr_palloc(p, (len * 4 + 2) / 3 + 1);
+    uint32_t acc = 0;
+    int bits = 0;
+    size_t n = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        acc = (acc << 8) | in[i];
+        bits += 8;
+        while (bits >= 6) {
+            bits -= 6;
+            out[n++] = ab64_chars[(acc >> bits) & 0x3F];
+        }
+    }
+    if (bits > 0)
+        out[n++] = ab64_chars[(acc << (6 - bits)) & 0x3F];
+    out[n] = '\0';
+    return out;
+}
+
 /* ---- PBKDF2-SHA256, passlib form --------------------------------------------------- */
 
 typedef struct {
@@ -151,9 +179,12 @@ static int parse_rounds(const char *s, size_t len, long *out)
     return 0;
 }
 
+/* Either form: the password's PBKDF2 (PBKDF2_PREFIX) or the NT hash's (AFB_NTPBKDF2_PREFIX,
+ * with a salt of at least AFB_NTPBKDF2_SALT bytes). */
 static int pbkdf2_parse(const char *hash, pbkdf2_hash_t *h)
 {
-    const char *r = hash + strlen(PBKDF2_PREFIX);
+    int nt = has_prefix(hash, AFB_NTPBKDF2_PREFIX);
+    const char *r = hash + strlen(nt ? AFB_NTPBKDF2_PREFIX : PBKDF2_PREFIX);
     const char *salt = strchr(r, '$');
     const char *dk = salt ? strchr(salt + 1, '$') : NULL;
     size_t dk_len = 0;
@@ -170,10 +201,11 @@ static int pbkdf2_parse(const char *hash, pbkdf2_hash_t *h)
     if (ab64_decode(dk, strlen(dk), h->dk, sizeof(h->dk), &dk_len) != 0
         || dk_len != PBKDF2_DK_LEN)
         return -1;
-    return 0;
+    return nt && h->salt_len < AFB_NTPBKDF2_SALT ? -1 : 0;
 }
 
-static afb_status_t pbkdf2_verify(const char *hash, const char *password, size_t pwlen)
+/* secret: the password, or the NT hash for the NT-derived form. */
+static afb_status_t pbkdf2_verify(const char *hash, const void *secret, size_t len)
 {
     pbkdf2_hash_t h;
     unsigned char dk[PBKDF2_DK_LEN];
@@ -182,7 +214,7 @@ static afb_status_t pbkdf2_verify(const char *hash, const char *password, size_t
     if (pbkdf2_parse(hash, &h) != 0)
         goto out;
     st = AFB_ERR;
-    if (PKCS5_PBKDF2_HMAC(password, (int)pwlen, h.salt, (int)h.salt_len, (int)h.rounds,
+    if (PKCS5_PBKDF2_HMAC(secret, (int)len, h.salt, (int)h.salt_len, (int)h.rounds,
                           EVP_sha256(), (int)sizeof(dk), dk) != 1)
         goto out;
     st = CRYPTO_memcmp(dk, h.dk, sizeof(dk)) == 0 ? AFB_OK : AFB_EMISMATCH;
@@ -190,6 +222,56 @@ out:
     OPENSSL_cleanse(dk, sizeof(dk));
     OPENSSL_cleanse(&h, sizeof(h));
     return st;
+}
+
+static afb_status_t nt_pbkdf2_verify(const char *hash, const char *password, size_t pwlen)
+{
+    unsigned char nt[AFB_NTHASH_LEN];
+    afb_status_t st = afb_nthash(password, pwlen, nt);
+
+    if (st == AFB_OK)
+        st = pbkdf2_verify(hash, nt, sizeof(nt));
+    else if (st == AFB_EINVAL)
+        st = AFB_EMISMATCH; /* not UTF-8: no AD password is */
+    OPENSSL_cleanse(nt, sizeof(nt));
+    return st;
+}
+
+afb_status_t afb_ntpbkdf2_check(const char *entry, const unsigned char nt[AFB_NTHASH_LEN])
+{
+    if (afb_hash_kind(entry) != AFB_HASH_NT_PBKDF2)
+        return AFB_EINVAL;
+    return pbkdf2_verify(entry, nt, AFB_NTHASH_LEN);
+}
+
+afb_status_t afb_ntpbkdf2_make_salted(apr_pool_t *p, const unsigned char nt[AFB_NTHASH_LEN],
+                                      long rounds, const unsigned char *salt, size_t salt_len,
+                                      const char **out)
+{
+    unsigned char dk[PBKDF2_DK_LEN];
+
+    *out = NULL;
+    if (rounds < PBKDF2_MIN_ROUNDS || rounds > PBKDF2_MAX_ROUNDS || salt_len < AFB_NTPBKDF2_SALT
+        || salt_len > 64)
+        return AFB_EINVAL;
+    if (PKCS5_PBKDF2_HMAC((const char *)nt, AFB_NTHASH_LEN, salt, (int)salt_len, (int)rounds,
+                          EVP_sha256(), (int)sizeof(dk), dk) != 1)
+        return AFB_ERR;
+    *out = apr_psprintf(p, AFB_NTPBKDF2_PREFIX "%ld$%s$%s", rounds,
+                        ab64_encode(p, salt, salt_len), ab64_encode(p, dk, sizeof(dk)));
+    OPENSSL_cleanse(dk, sizeof(dk));
+    return AFB_OK;
+}
+
+afb_status_t afb_ntpbkdf2_make(apr_pool_t *p, const unsigned char nt[AFB_NTHASH_LEN],
+                               long rounds, const char **out)
+{
+    unsigned char salt[AFB_NTPBKDF2_SALT];
+
+    *out = NULL;
+    if (afb_random(salt, sizeof(salt)) != AFB_OK)
+        return AFB_ERR;
+    return afb_ntpbkdf2_make_salted(p, nt, rounds, salt, sizeof(salt), out);
 }
 
 /* ---- crypt-style and APR formats ----------------------------------------------------- */
@@ -254,6 +336,8 @@ static afb_status_t verify_kind(afb_hash_kind_t kind, const char *hash, const ch
         return crypt_verify(hash, password);
     if (kind == AFB_HASH_PBKDF2_SHA256)
         return pbkdf2_verify(hash, password, pwlen);
+    if (kind == AFB_HASH_NT_PBKDF2)
+        return nt_pbkdf2_verify(hash, password, pwlen);
     if (afb_hash_is_weak(kind))
         return apr_weak_verify(kind, hash, password, pwlen);
     return AFB_EINVAL;
@@ -324,6 +408,7 @@ static int hash_wellformed(afb_hash_kind_t kind, const char *hash)
     case AFB_HASH_SHA1:
         return strlen(hash) == 28 && count_char(hash, '$') == 0;
     case AFB_HASH_PBKDF2_SHA256:
+    case AFB_HASH_NT_PBKDF2:
         ok = pbkdf2_parse(hash, &h) == 0;
         OPENSSL_cleanse(&h, sizeof(h));
         return ok;
@@ -355,6 +440,10 @@ static const char *parse_entry(afb_pwstore_t *s, char *line, kind_tally_t *tally
         return "user name too long";
     *colon = '\0';
     hash = colon + 1;
+    if (afb_nthash_is_raw(hash)) {
+        s->refused_nt++; /* a password equivalent: never loaded (the loader warns) */
+        return NULL;
+    }
     kind = afb_hash_kind(hash);
     if (kind == AFB_HASH_UNKNOWN)
         return "unsupported hash format (plaintext, DES-crypt and unknown schemes are refused)";
@@ -364,6 +453,7 @@ static const char *parse_entry(afb_pwstore_t *s, char *line, kind_tally_t *tally
         return "duplicate user";
     apr_hash_set(s->users, line, APR_HASH_KEY_STRING, hash);
     s->count++;
+    s->count_nt += kind == AFB_HASH_NT_PBKDF2;
     *weak += afb_hash_is_weak(kind);
     if (tally->count[kind]++ == 0)
         tally->first[kind] = hash;
@@ -439,6 +529,16 @@ afb_status_t afb_pwstore_parse(apr_pool_t *p, const char *text, size_t len,
 int afb_pwstore_count(const afb_pwstore_t *s)
 {
     return s ? s->count : 0;
+}
+
+int afb_pwstore_refused_nt(const afb_pwstore_t *s)
+{
+    return s ? s->refused_nt : 0;
+}
+
+int afb_pwstore_count_nt(const afb_pwstore_t *s)
+{
+    return s ? s->count_nt : 0;
 }
 
 afb_status_t afb_pwstore_verify(const afb_pwstore_t *s, apr_pool_t *p, const char *user,

@@ -79,6 +79,11 @@ static const char *afb_store_parse(afb_filestore_t *fs, apr_pool_t *p, const cha
         afb_pwstore_t *ps = NULL;
         if (afb_pwstore_parse(p, text, len, &ps, &weak, &err) != AFB_OK)
             return err ? err : "does not parse";
+        if (afb_pwstore_refused_nt(ps))
+            afb_log(AFB_LOG_WARN, 1270, "provider %s: %d lines of %s hold a raw NT hash, which "
+                    "is a password equivalent: skipped; store NT hashes as $nt-pbkdf2-sha256$ "
+                    "(afb-phs-sync)", fs->prov->conf.name, afb_pwstore_refused_nt(ps),
+                    fs->prov->conf.arg);
         if (weak)
             afb_log(AFB_LOG_WARN, 2, "provider %s: %d entries of %s use weak APR hashes "
                     "($apr1$ or {SHA}); re-sync them as yescrypt, bcrypt or PBKDF2",

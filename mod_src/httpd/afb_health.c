@@ -175,11 +175,11 @@ static afb_status_t afb_read_small(apr_pool_t *p, const char *path, const char *
 
 static afb_status_t afb_probe_file(afb_provider_t *prov, apr_pool_t *p, const char **reason)
 {
-    const char *text = NULL, *err = NULL;
+    const char *text = NULL, *err = NULL, *why = NULL;
     apr_size_t len = 0;
     apr_finfo_t fi;
     int weak = 0;
-    afb_pwstore_t *ps;
+    afb_pwstore_t *ps = NULL;
     afb_totp_store_t *ts;
     afb_status_t st = afb_read_small(p, prov->conf.arg, &text, &len, &fi, reason);
     if (st != AFB_OK)
@@ -190,6 +190,12 @@ static afb_status_t afb_probe_file(afb_provider_t *prov, apr_pool_t *p, const ch
     if (st != AFB_OK) {
         *reason = apr_pstrcat(p, "does not parse: ", err ? err : "invalid", NULL);
         return AFB_EINVAL;
+    }
+    if (prov->conf.type == AFB_PROV_PASSWORD && afb_pwstore_count_nt(ps) > 0 &&
+        !afb_nthash_available(&why)) {
+        *reason = apr_pstrcat(p, "the store holds NT-derived hashes but MD4 is unavailable: ",
+                              why, NULL);
+        return AFB_EIO;
     }
     if (prov->conf.type == AFB_PROV_PASSWORD && prov->conf.max_age > 0 &&
         apr_time_now() - fi.mtime > prov->conf.max_age) {

@@ -248,6 +248,8 @@ static int afb_login_post(request_rec *r, afb_flow_t *flow)
     if (afb_throttled(r, flow, user, &att, &status))
         return status;
     st = afb_verify_password(r, flow, user, password);
+    if (st == AFB_EIO) /* NT-derived entry without MD4: the provider is DOWN for it too */
+        st = AFB_ERR;
     if (st == AFB_OK || st == AFB_ERR)
         afb_attempt_done(&att);
     if (st == AFB_OK) {
