@@ -8,6 +8,7 @@
 
 #include "authfb/common.h"
 #include "authfb/nthash.h"
+#include <apr_tables.h>
 
 #define AFB_PW_MAX_LINE 4096
 #define AFB_PW_MAX_PASSWORD 1024
@@ -63,6 +64,12 @@ afb_status_t afb_hash_verify(apr_pool_t *p, const char *hash, const char *passwo
 afb_status_t afb_pwstore_parse(apr_pool_t *p, const char *text, size_t len,
                                afb_pwstore_t **out, int *weak, const char **err) AFB_MUST_CHECK;
 int afb_pwstore_count(const afb_pwstore_t *s);
+/* The stored hash of a user, or NULL. */
+const char *afb_pwstore_lookup(const afb_pwstore_t *s, const char *user);
+/* Every user name of the store (const char *, in no particular order). */
+apr_array_header_t *afb_pwstore_users(const afb_pwstore_t *s, apr_pool_t *p);
+/* The rounds of an NT-derived entry, or 0 when it is not one. */
+long afb_ntpbkdf2_rounds(const char *entry);
 /* Lines skipped because they carried a raw NT hash. */
 int afb_pwstore_refused_nt(const afb_pwstore_t *s);
 /* Entries in the NT-derived format (they need MD4: afb_nthash_available()). */

@@ -531,6 +531,34 @@ int afb_pwstore_count(const afb_pwstore_t *s)
     return s ? s->count : 0;
 }
 
+const char *afb_pwstore_lookup(const afb_pwstore_t *s, const char *user)
+{
+    if (s == NULL || user == NULL)
+        return NULL;
+    return apr_hash_get(s->users, user, APR_HASH_KEY_STRING);
+}
+
+apr_array_header_t *afb_pwstore_users(const afb_pwstore_t *s, apr_pool_t *p)
+{
+    apr_array_header_t *out = apr_array_make(p, s ? s->count : 0, sizeof(const char *));
+
+    for (apr_hash_index_t *hi = s ? apr_hash_first(p, s->users) : NULL; hi;
+         hi = apr_hash_next(hi))
+        APR_ARRAY_PUSH(out, const char *) = apr_hash_this_key(hi);
+    return out;
+}
+
+long afb_ntpbkdf2_rounds(const char *entry)
+{
+    pbkdf2_hash_t h;
+    long rounds = 0;
+
+    if (afb_hash_kind(entry) == AFB_HASH_NT_PBKDF2 && pbkdf2_parse(entry, &h) == 0)
+        rounds = h.rounds;
+    OPENSSL_cleanse(&h, sizeof(h));
+    return rounds;
+}
+
 int afb_pwstore_refused_nt(const afb_pwstore_t *s)
 {
     return s ? s->refused_nt : 0;
