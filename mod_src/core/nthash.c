@@ -25,8 +25,7 @@ static void md4_init(void)
         return;
     }
     if (OSSL_PROVIDER_load(md4_libctx, "legacy") == NULL) {
-        md4_reason = "OpenSSL's legacy provider (legacy.so, for MD4) cannot be loaded; "
-                     "install it or point OPENSSL_MODULES at its folder";
+        md4_reason = "OpenSSL's legacy provider cannot be loaded (see OPENSSL_MODULES)";
         return;
     }
     md4 = EVP_MD_fetch(md4_libctx, "MD4", NULL);

@@ -193,7 +193,7 @@ static afb_status_t afb_probe_file(afb_provider_t *prov, apr_pool_t *p, const ch
     }
     if (prov->conf.type == AFB_PROV_PASSWORD && afb_pwstore_count_nt(ps) > 0 &&
         !afb_nthash_available(&why)) {
-        *reason = apr_pstrcat(p, "the store holds NT-derived hashes but MD4 is unavailable: ",
+        *reason = apr_pstrcat(p, "MD4 unavailable for NT-derived hashes: ",
                               why, NULL);
         return AFB_EIO;
     }
