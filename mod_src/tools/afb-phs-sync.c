@@ -321,6 +321,10 @@ static int run(apr_pool_t *p, sync_args_t *a)
                     stats.before, a->max_delete_text));
     }
     if (old_text && strcmp(old_text, text) == 0) {
+        /* Same bytes; a new modification time tells max_age= that the sync job is alive. */
+        if (!a->dry_run && utimensat(AT_FDCWD, a->output, NULL, 0) != 0)
+            return fail(EXIT_IO, apr_psprintf(p, "cannot touch %s: %s", a->output,
+                                              strerror(errno)));
         summary(a, &stats, "current");
         return EXIT_DONE;
     }
