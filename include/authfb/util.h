@@ -53,6 +53,10 @@ void afb_cleanse_on_cleanup(apr_pool_t *p, void *buf, size_t len);
  * surrogate, above U+10FFFF, truncated or a stray continuation byte). */
 size_t afb_utf8_seq_len(const unsigned char *s, size_t n);
 
+/* RFC 3986 percent-encoding: unreserved characters stay, everything else is %XX; form=1
+ * writes ' ' as '+' (application/x-www-form-urlencoded). */
+char *afb_pct_encode(apr_pool_t *p, const char *in, int form);
+
 /* HTML-escape & < > " ' for safe inclusion in pages. */
 char *afb_html_escape(apr_pool_t *p, const char *in);
 

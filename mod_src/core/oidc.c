@@ -73,31 +73,6 @@ static const char *secret_zeroed_dup(apr_pool_t *p, const char *s)
 }
 
 
-/* RFC 3986 unreserved characters stay, everything else is %XX; form=1 writes ' ' as '+'
- * (application/x-www-form-urlencoded). */
-static char *pct_encode(apr_pool_t *p, const char *in, int form)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t i, o = 0, len = strlen(in);
-    char *out = apr_palloc(p, len * 3 + 1);
-    for (i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)in[i];
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '.' || c == '_' || c == '~') {
-            out[o++] = (char)c;
-        }
-        else if (c == ' ' && form) {
-            out[o++] = '+';
-        }
-        else {
-            out[o++] = '%';
-            out[o++] = hex[c >> 4];
-            out[o++] = hex[c & 15];
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
 
 static const char *json_str(json_t *obj, const char *name)
 {
@@ -241,11 +216,11 @@ const char *afb_oidc_auth_url(apr_pool_t *p, const char *authorization_endpoint,
         return NULL;
     return apr_pstrcat(p, authorization_endpoint,
                        strchr(authorization_endpoint, '?') ? "&" : "?",
-                       "response_type=code&client_id=", pct_encode(p, client_id, 0),
-                       "&redirect_uri=", pct_encode(p, redirect_uri, 0),
-                       "&scope=", pct_encode(p, scope, 0),
-                       "&state=", pct_encode(p, state, 0),
-                       "&nonce=", pct_encode(p, nonce, 0),
+                       "response_type=code&client_id=", afb_pct_encode(p, client_id, 0),
+                       "&redirect_uri=", afb_pct_encode(p, redirect_uri, 0),
+                       "&scope=", afb_pct_encode(p, scope, 0),
+                       "&state=", afb_pct_encode(p, state, 0),
+                       "&nonce=", afb_pct_encode(p, nonce, 0),
                        "&code_challenge=", challenge,
                        "&code_challenge_method=S256", NULL);
 }
@@ -273,17 +248,17 @@ afb_status_t afb_oidc_token_request(apr_pool_t *p, const afb_oidc_client_t *clie
     if (!code || !redirect_uri || !code_verifier || !md->token_endpoint)
         return AFB_EINVAL;
     afb_http_request_init(req, "POST", md->token_endpoint, client->timeout);
-    body = apr_pstrcat(p, "grant_type=authorization_code&code=", pct_encode(p, code, 1),
-                       "&redirect_uri=", pct_encode(p, redirect_uri, 1),
-                       "&code_verifier=", pct_encode(p, code_verifier, 1), NULL);
-    secret = secret_track(p, pct_encode(p, client->client_secret, 1));
+    body = apr_pstrcat(p, "grant_type=authorization_code&code=", afb_pct_encode(p, code, 1),
+                       "&redirect_uri=", afb_pct_encode(p, redirect_uri, 1),
+                       "&code_verifier=", afb_pct_encode(p, code_verifier, 1), NULL);
+    secret = secret_track(p, afb_pct_encode(p, client->client_secret, 1));
     if (use_post(client, md)) {
         body = secret_track(p, apr_pstrcat(p, body, "&client_id=",
-                                           pct_encode(p, client->client_id, 1),
+                                           afb_pct_encode(p, client->client_id, 1),
                                            "&client_secret=", secret, NULL));
     }
     else {
-        req->basic_user = pct_encode(p, client->client_id, 1);
+        req->basic_user = afb_pct_encode(p, client->client_id, 1);
         req->basic_password = secret;
     }
     req->headers = headers;

@@ -17,7 +17,7 @@
 #define TOTP_MAX_USER 255
 #define TOTP_MIN_SECRET 10   /* bytes: RFC 4226's 128-bit recommendation, 80-bit floor */
 #define TOTP_MAX_WINDOW 10
-#define TOTP_MAX_FIELDS 5
+#define TOTP_MAX_FIELDS 8   /* the last one, the label, keeps any further ':' */
 
 struct afb_totp_store_t {
     apr_hash_t *users;             /* user -> afb_totp_entry_t * */
@@ -225,17 +225,16 @@ static apr_status_t store_cleanse(void *data)
     return APR_SUCCESS;
 }
 
-/* Splits line at ':' into at most TOTP_MAX_FIELDS fields; returns the count, or -1. */
+/* Splits line at ':' into at most TOTP_MAX_FIELDS fields (the last keeps the rest of the
+ * line); returns the count. */
 static int split_fields(char *line, char *fields[TOTP_MAX_FIELDS])
 {
     int n = 0;
 
     fields[n++] = line;
-    for (char *c = line; *c; c++) {
+    for (char *c = line; *c && n < TOTP_MAX_FIELDS; c++) {
         if (*c != ':')
             continue;
-        if (n == TOTP_MAX_FIELDS)
-            return -1;
         *c = '\0';
         fields[n++] = c + 1;
     }
@@ -273,13 +272,43 @@ static const char *parse_alg(const char *s, afb_totp_alg_t *alg)
     return NULL;
 }
 
+static int label_ok(const char *l)
+{
+    if (strlen(l) > AFB_TOTP_MAX_LABEL)
+        return 0;
+    for (; *l; l++)
+        if ((unsigned char)*l < 0x20 || *l == 0x7f)
+            return 0;
+    return 1;
+}
+
+/* created:last-used:label, written by the module in enrolled stores. */
+static const char *parse_enrolled(char *fields[], int n, afb_totp_entry_t *e)
+{
+    long created = 0, used = 0;
+
+    if (n > 5 && (afb_parse_uint(fields[5], 253402300799L, &created) != AFB_OK
+                  || (n > 6 && afb_parse_uint(fields[6], 253402300799L, &used) != AFB_OK)))
+        return "created or last use is not a Unix time";
+    if (n > 7 && !label_ok(fields[7]))
+        return "label too long or with control characters";
+    e->created = apr_time_from_sec(created);
+    e->last_used = apr_time_from_sec(used);
+    e->label = n > 7 ? fields[7] : NULL;
+    return NULL;
+}
+
 static const char *parse_options(char *fields[], int n, afb_totp_entry_t *e)
 {
+    const char *why;
+
     if (parse_small_int(n > 2 ? fields[2] : NULL, 6, 8, 6, &e->digits) != NULL)
         return "digits must be 6, 7 or 8";
     if (parse_small_int(n > 3 ? fields[3] : NULL, 1, 300, 30, &e->period) != NULL)
         return "period must be 1..300 seconds";
-    return parse_alg(n > 4 ? fields[4] : NULL, &e->alg);
+    if ((why = parse_alg(n > 4 ? fields[4] : NULL, &e->alg)) != NULL)
+        return why;
+    return parse_enrolled(fields, n, e);
 }
 
 static const char *parse_secret(apr_pool_t *p, afb_totp_store_t *s, const char *b32,
@@ -305,8 +334,6 @@ static const char *parse_entry(apr_pool_t *p, afb_totp_store_t *s, char *line)
     afb_totp_entry_t *e;
     const char *why;
 
-    if (n < 0)
-        return "too many fields";
     if (n < 2)
         return "missing ':' between user and secret";
     if (fields[0][0] == '\0')

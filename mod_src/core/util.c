@@ -603,3 +603,29 @@ size_t afb_utf8_seq_len(const unsigned char *s, size_t n)
         return 0;
     return len;
 }
+
+/* RFC 3986 unreserved characters stay, everything else is %XX; form=1 writes ' ' as '+'
+ * (application/x-www-form-urlencoded). */
+char *afb_pct_encode(apr_pool_t *p, const char *in, int form)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t i, o = 0, len = strlen(in);
+    char *out = apr_palloc(p, len * 3 + 1);
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '~') {
+            out[o++] = (char)c;
+        }
+        else if (c == ' ' && form) {
+            out[o++] = '+';
+        }
+        else {
+            out[o++] = '%';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}

@@ -86,7 +86,7 @@ static const rfc6238_t rfc6238[] = {
 
 static void check_rfc6238(const char *seed, afb_totp_alg_t alg, int64_t t, const char *code)
 {
-    afb_totp_entry_t e = {"rfc", (unsigned char *)seed, strlen(seed), 8, 30, alg};
+    afb_totp_entry_t e = {"rfc", (unsigned char *)seed, strlen(seed), 8, 30, alg, 0, 0, NULL};
     int64_t step = -1;
     char wrong[9];
 
