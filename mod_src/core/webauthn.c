@@ -341,6 +341,32 @@ int afb_wa_sign_count_ok(uint32_t stored, uint32_t received)
     return received > stored;
 }
 
+static int cbor_sane(const unsigned char *b, size_t len, size_t *pos, int depth);
+
+/* libfido2 hands the CBOR inside authenticator data (the credential's COSE key, extensions)
+ * to libcbor: the same sanity first. 1 when the data after the head is exactly what the
+ * flags announce. */
+static int authdata_body_sane(const unsigned char *ad, size_t len, unsigned flags)
+{
+    size_t pos = WA_AUTHDATA_HEAD;
+
+    if (flags & AFB_WA_FLAG_AT) {
+        size_t id_len;
+        if (len - pos < 18)
+            return 0;
+        id_len = ((size_t)ad[pos + 16] << 8) | ad[pos + 17];
+        pos += 18;
+        if (id_len > len - pos)
+            return 0;
+        pos += id_len;
+        if (!cbor_sane(ad, len, &pos, 0))
+            return 0;
+    }
+    if ((flags & AFB_WA_FLAG_ED) && !cbor_sane(ad, len, &pos, 0))
+        return 0;
+    return pos == len;
+}
+
 /* ---- the checks shared by both ceremonies --------------------------------------------- */
 
 static afb_status_t refuse(afb_wa_fail_t why, afb_wa_fail_t *fail, const char **reason)
@@ -492,7 +518,8 @@ afb_status_t afb_wa_verify_assertion(apr_pool_t *p, const afb_wa_rp_t *rp,
                                 fail, reason)) != AFB_OK)
         return st;
     if (afb_wa_authdata_parse(auth_data, ad_len, &a) != AFB_OK || sig == NULL || sig_len == 0
-        || sig_len > AFB_WA_MAX_SIG)
+        || sig_len > AFB_WA_MAX_SIG || (a.flags & AFB_WA_FLAG_AT)
+        || !authdata_body_sane(auth_data, ad_len, a.flags))
         return refuse(AFB_WA_FAIL_MALFORMED, fail, reason);
     if ((st = check_authdata(rp, &a, fail, reason)) != AFB_OK)
         return st;
@@ -505,6 +532,53 @@ afb_status_t afb_wa_verify_assertion(apr_pool_t *p, const afb_wa_rp_t *rp,
 }
 
 /* ---- the attestation object (libcbor) ------------------------------------------------- */
+
+#define CBOR_MAX_DEPTH 16
+
+/* Well-formedness before libcbor sees the bytes: libcbor allocates what an array or map head
+ * declares, so a 9-byte input could ask for gigabytes. Every declared length must fit in what
+ * is left (an item takes at least one byte); no indefinite lengths; nesting at most
+ * CBOR_MAX_DEPTH. 1 when the item at *pos is sane (then *pos is past it). */
+static int cbor_sane(const unsigned char *b, size_t len, size_t *pos, int depth)
+{
+    unsigned major, info;
+    uint64_t n = 0, items;
+
+    if (depth > CBOR_MAX_DEPTH || *pos >= len)
+        return 0;
+    major = b[*pos] >> 5;
+    info = b[*pos] & 31;
+    (*pos)++;
+    if (info < 24) {
+        n = info;
+    } else if (info <= 27) {
+        size_t k = (size_t)1 << (info - 24);
+        if (len - *pos < k)
+            return 0;
+        for (size_t i = 0; i < k; i++)
+            n = (n << 8) | b[(*pos)++];
+    } else {
+        return 0;
+    }
+    if (major == 2 || major == 3) {
+        if (n > len - *pos)
+            return 0;
+        *pos += (size_t)n;
+        return 1;
+    }
+    if (major == 4 || major == 5) {
+        if (n > len - *pos)
+            return 0;
+        items = major == 5 ? n * 2 : n;
+        for (uint64_t i = 0; i < items; i++)
+            if (!cbor_sane(b, len, pos, depth + 1))
+                return 0;
+        return 1;
+    }
+    if (major == 6)
+        return cbor_sane(b, len, pos, depth + 1);
+    return 1;  /* integers, simple values, floats */
+}
 
 static int cbor_key_is(const cbor_item_t *k, const char *name)
 {
@@ -556,12 +630,15 @@ afb_status_t afb_wa_attestation_parse(apr_pool_t *p, const unsigned char *att, s
     struct cbor_load_result res;
     cbor_item_t *root;
     att_fields_t f = {NULL, NULL, 0, 0};
+    size_t pos = 0;
     int ok = 1;
 
     if (att == NULL || len == 0)
         return AFB_EINVAL;
     if (len > AFB_WA_MAX_ATTESTATION)
         return AFB_ETOOBIG;
+    if (!cbor_sane(att, len, &pos, 0) || pos != len)
+        return AFB_EINVAL;
     root = cbor_load(att, len, &res);
     if (root == NULL || res.error.code != CBOR_ERR_NONE || res.read != len
         || !cbor_isa_map(root) || !cbor_map_is_definite(root)) {
@@ -633,7 +710,8 @@ afb_status_t afb_wa_verify_registration(apr_pool_t *p, const afb_wa_rp_t *rp,
                                 cd_len, fail, reason)) != AFB_OK)
         return st;
     if (afb_wa_attestation_parse(p, att, att_len, &out->fmt, &ad, &ad_len) != AFB_OK
-        || afb_wa_authdata_parse(ad, ad_len, &a) != AFB_OK || !(a.flags & AFB_WA_FLAG_AT))
+        || afb_wa_authdata_parse(ad, ad_len, &a) != AFB_OK || !(a.flags & AFB_WA_FLAG_AT)
+        || !authdata_body_sane(ad, ad_len, a.flags))
         return refuse(AFB_WA_FAIL_MALFORMED, fail, reason);
     if ((st = check_authdata(rp, &a, fail, reason)) != AFB_OK)
         return st;

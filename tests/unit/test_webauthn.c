@@ -218,6 +218,17 @@ static void test_assertion_refusals(void **state)
                            es->sig, es->sig_len, &res, &fail), &fail, AFB_WA_FAIL_UP);
     expect_fail(assert_vec(es, &r, WV_CHALLENGE, es->get_cd, es->get_cd_len, ad, 20, es->sig,
                            es->sig_len, &res, &fail), &fail, AFB_WA_FAIL_MALFORMED);
+    {
+        /* extensions announcing an array of 2^32-1 items: refused before any library
+         * allocates for it */
+        unsigned char big[sizeof(WV_ES256_AD) + 5];
+        memcpy(big, WV_ES256_AD, sizeof(WV_ES256_AD));
+        big[32] |= AFB_WA_FLAG_ED;
+        memcpy(big + sizeof(WV_ES256_AD), "\x9a\xff\xff\xff\xff", 5);
+        expect_fail(assert_vec(es, &r, WV_CHALLENGE, es->get_cd, es->get_cd_len, big,
+                               sizeof(big), es->sig, es->sig_len, &res, &fail), &fail,
+                    AFB_WA_FAIL_MALFORMED);
+    }
 }
 
 static void test_sign_count_rule(void **state)
