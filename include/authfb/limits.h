@@ -28,11 +28,13 @@
 #define AFB_TOTP_REPLAY_TTL 3600       /* the last accepted TOTP step of a user */
 #define AFB_REMOTE_CODE_TTL 300        /* a code a remote MFA service accepted, used once */
 #define AFB_RETRY_AFTER 30             /* Retry-After of the 503 page */
+#define AFB_WEBAUTHN_CHALLENGE_LIFETIME 300 /* a passkey challenge; its single use as long */
 
 /* ---- intervals ---- */
 #define AFB_CHECKER_TICK apr_time_from_msec(100)     /* the health checker's watchdog tick */
 #define AFB_OVERRIDE_EVERY apr_time_from_msec(500)   /* override file read at most this often */
 #define AFB_STORE_CHECK_EVERY apr_time_from_sec(1)   /* a store file's stat, per child */
+#define AFB_STORE_LOCK_WAIT apr_time_from_sec(2)     /* a module-written store's file lock */
 #define AFB_CHECKER_STALE apr_time_from_sec(10)      /* checker silent this long: health stale */
 #define AFB_CHECKER_STALE_WARN_EVERY apr_time_from_sec(60) /* AFB01010 at most this often */
 #define AFB_EVENT_RATE_EVERY apr_time_from_sec(10)   /* high-rate events, per key and process */

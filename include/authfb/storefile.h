@@ -6,7 +6,7 @@
  *     shared by every child and thread);
  *   - across httpd instances sharing the file (several nodes on shared storage), by an
  *     exclusive fcntl lock on `PATH.lock`, taken after the caller's lock and waited for at
- *     most AFB_STOREFILE_LOCK_WAIT.
+ *     most AFB_STORE_LOCK_WAIT.
  *
  * Readers never lock: they see the old file or the new one, never a mix. The directory must
  * be writable by the httpd User (the rename happens there). docs/operations.md (Stores the
@@ -15,9 +15,7 @@
 #define AUTHFB_STOREFILE_H
 
 #include "authfb/common.h"
-
-#define AFB_STOREFILE_MAX_BYTES (64 * 1024 * 1024)
-#define AFB_STOREFILE_LOCK_WAIT apr_time_from_sec(2)
+#include "authfb/limits.h"
 
 /* The caller's lock; both functions NULL (or the struct NULL) for none. */
 typedef struct {
@@ -34,7 +32,7 @@ typedef afb_status_t (*afb_store_edit_fn)(apr_pool_t *p, void *baton, const char
 
 /* AFB_OK; the edit's own status; AFB_ETIMEOUT when the file lock stayed taken; AFB_EIO with
  * *reason (path and system error, never the content) when reading or writing failed;
- * AFB_ETOOBIG over AFB_STOREFILE_MAX_BYTES. A new file gets mode 0640, an existing one keeps
+ * AFB_ETOOBIG over AFB_STORE_MAX_BYTES. A new file gets mode 0640, an existing one keeps
  * its mode. */
 afb_status_t afb_storefile_rewrite(apr_pool_t *p, const char *path,
                                    const afb_store_lock_t *lock, afb_store_edit_fn edit,

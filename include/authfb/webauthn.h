@@ -1,4 +1,4 @@
-/* WebAuthn relying party (SPEC 2.1, provider type `webauthn`): registration of passkeys
+/* WebAuthn relying party (provider type `webauthn`, docs/providers.md): registration of passkeys
  * (attestation format "none"; attestation statements are not checked, there is no trust
  * store) and verification of assertions, with libfido2 for the signatures (ES256, RS256,
  * EdDSA) and the credential's authenticator data, libcbor for the attestation object and

@@ -33,9 +33,9 @@ afb_status_t afb_storefile_read(apr_pool_t *p, const char *path, const char **te
         return AFB_ENOENT;
     if (rv == APR_SUCCESS)
         rv = apr_file_info_get(&fi, APR_FINFO_SIZE, f);
-    if (rv == APR_SUCCESS && fi.size > AFB_STOREFILE_MAX_BYTES) {
+    if (rv == APR_SUCCESS && fi.size > AFB_STORE_MAX_BYTES) {
         apr_file_close(f);
-        *reason = apr_psprintf(p, "%s is larger than %d bytes", path, AFB_STOREFILE_MAX_BYTES);
+        *reason = apr_psprintf(p, "%s is larger than %d bytes", path, AFB_STORE_MAX_BYTES);
         return AFB_ETOOBIG;
     }
     if (rv == APR_SUCCESS) {
@@ -56,12 +56,12 @@ afb_status_t afb_storefile_read(apr_pool_t *p, const char *path, const char **te
     return AFB_OK;
 }
 
-/* The cross-instance lock: fcntl on PATH.lock, polled up to AFB_STOREFILE_LOCK_WAIT. */
+/* The cross-instance lock: fcntl on PATH.lock, polled up to AFB_STORE_LOCK_WAIT. */
 static afb_status_t file_lock(apr_pool_t *p, const char *path, apr_file_t **out,
                               const char **reason)
 {
     const char *lpath = apr_pstrcat(p, path, ".lock", NULL);
-    apr_time_t deadline = apr_time_now() + AFB_STOREFILE_LOCK_WAIT;
+    apr_time_t deadline = apr_time_now() + AFB_STORE_LOCK_WAIT;
     apr_file_t *f = NULL;
     apr_status_t rv = apr_file_open(&f, lpath, APR_FOPEN_WRITE | APR_FOPEN_CREATE,
                                     APR_FPROT_UREAD | APR_FPROT_UWRITE | APR_FPROT_GREAD
@@ -143,8 +143,8 @@ static afb_status_t rewrite_locked(apr_pool_t *p, const char *path, afb_store_ed
     st = edit(p, baton, text, len, &out, &out_len);
     if (st != AFB_OK)
         return st;
-    if (out_len > AFB_STOREFILE_MAX_BYTES) {
-        *reason = apr_psprintf(p, "%s would grow over %d bytes", path, AFB_STOREFILE_MAX_BYTES);
+    if (out_len > AFB_STORE_MAX_BYTES) {
+        *reason = apr_psprintf(p, "%s would grow over %d bytes", path, AFB_STORE_MAX_BYTES);
         return AFB_ETOOBIG;
     }
     return replace_file(p, path, out, out_len, reason);
