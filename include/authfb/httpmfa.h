@@ -66,8 +66,4 @@ afb_status_t afb_httpmfa_probe(afb_httpmfa_t *mfa, apr_pool_t *p, apr_interval_t
 afb_status_t afb_httpmfa_parse(const char *body, size_t len, afb_httpmfa_result_t *result,
                                const char **reason) AFB_MUST_CHECK;
 
-/* application/x-www-form-urlencoded encoding of one value (RFC 3986 unreserved characters
- * kept, space as %20, everything else %XX). */
-char *afb_httpmfa_form_encode(apr_pool_t *p, const char *value);
-
 #endif

@@ -21,9 +21,9 @@ char *afb_b64url_encode(apr_pool_t *p, const unsigned char *in, size_t len);
 afb_status_t afb_b64url_decode(apr_pool_t *p, const char *in, size_t inlen,
                                unsigned char **out, size_t *outlen) AFB_MUST_CHECK;
 
-/* The `return=` rule (docs/directives.md, "URLs the module serves"): a local absolute path on the same host (starts with one '/',
- * no scheme, no "//", no backslash, no control characters, after percent-decoding too).
- * Anything else becomes "/". Never returns NULL. */
+/* The `return=` rule (docs/directives.md, "URLs the module serves"): a local absolute path
+ * on the same host (starts with one '/', no scheme, no "//", no backslash, no control
+ * characters, after percent-decoding too). Anything else becomes "/". Never returns NULL. */
 const char *afb_return_sanitize(apr_pool_t *p, const char *in);
 
 /* Header names compared case-insensitively with '-' and '_' alike: 1 when equal. */
@@ -42,6 +42,14 @@ afb_status_t afb_form_parse(apr_pool_t *p, const char *body, size_t len, int max
  * bytes, "NUL byte in line"). *cursor moves past the line either way. */
 const char *afb_next_line(char **cursor, char *end, size_t max, char **line);
 
+/* The line loop of the line-oriented stores: every line of buf..end (writable; cut in place)
+ * that is neither blank nor a '#' comment goes to fn, which returns NULL or why the line is
+ * refused. The first refusal (over max bytes, a NUL byte, or fn's) ends the loop: AFB_EINVAL
+ * with *err "line N: WHY" (by number, never the line's content). */
+typedef const char *afb_line_fn(void *baton, char *line);
+afb_status_t afb_lines_each(apr_pool_t *p, char *buf, char *end, size_t max, afb_line_fn *fn,
+                            void *baton, const char **err) AFB_MUST_CHECK;
+
 /* Big-endian 64-bit integers in the fixed binary records (cookies, cache entries). */
 void afb_be64_put(unsigned char out[8], uint64_t v);
 uint64_t afb_be64_get(const unsigned char in[8]);
@@ -56,6 +64,8 @@ size_t afb_utf8_seq_len(const unsigned char *s, size_t n);
 /* RFC 3986 percent-encoding: unreserved characters stay, everything else is %XX; form=1
  * writes ' ' as '+' (application/x-www-form-urlencoded). */
 char *afb_pct_encode(apr_pool_t *p, const char *in, int form);
+/* The same for a local path in a query value (return=): '/' stays as it is. */
+char *afb_pct_encode_path(apr_pool_t *p, const char *in);
 
 /* HTML-escape & < > " ' for safe inclusion in pages. */
 char *afb_html_escape(apr_pool_t *p, const char *in);

@@ -1,5 +1,6 @@
 /* http-mfa: privacyIDEA-compatible /validate/check over the injected HTTP transport. */
 #include "authfb/httpmfa.h"
+#include "authfb/util.h"
 
 #include <string.h>
 #include <strings.h>
@@ -46,26 +47,6 @@ afb_status_t afb_httpmfa_create(apr_pool_t *p, const afb_httpmfa_conf_t *conf,
     return AFB_OK;
 }
 
-char *afb_httpmfa_form_encode(apr_pool_t *p, const char *value)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t n = strlen(value);
-    char *out = apr_palloc(p, n * 3 + 1), *o = out;
-
-    for (const unsigned char *c = (const unsigned char *)value; *c; c++) {
-        if ((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')
-            || *c == '-' || *c == '.' || *c == '_' || *c == '~') {
-            *o++ = (char)*c;
-        } else {
-            *o++ = '%';
-            *o++ = hex[*c >> 4];
-            *o++ = hex[*c & 15];
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
 /* result.status / result.value as JSON booleans: 1 true, 0 false, -1 missing or another type. */
 static int json_flag(json_t *obj, const char *key)
 {
@@ -110,11 +91,12 @@ afb_status_t afb_httpmfa_parse(const char *body, size_t len, afb_httpmfa_result_
 static const char *check_body(apr_pool_t *p, const afb_httpmfa_t *m, const char *user,
                               const char *code)
 {
-    const char *body = apr_pstrcat(p, "user=", afb_httpmfa_form_encode(p, user), "&pass=",
-                                   afb_httpmfa_form_encode(p, code), NULL);
+    const char *body = apr_pstrcat(p, "user=", afb_pct_encode(p, user, 0), "&pass=",
+                                   afb_pct_encode(p, code, 0), NULL);
 
     if (m->conf.realm != NULL)
-        body = apr_pstrcat(p, body, "&realm=", afb_httpmfa_form_encode(p, m->conf.realm), NULL);
+        body = apr_pstrcat(p, body, "&realm=", afb_pct_encode(p, m->conf.realm, 0),
+                           NULL);
     return body;
 }
 

@@ -417,14 +417,6 @@ static int hash_wellformed(afb_hash_kind_t kind, const char *hash)
     }
 }
 
-static int is_blank(const char *line)
-{
-    for (; *line; line++)
-        if (*line != ' ' && *line != '\t')
-            return 0;
-    return 1;
-}
-
 /* Parses one non-blank, non-comment line in place; returns NULL or the reason. */
 static const char *parse_entry(afb_pwstore_t *s, char *line, kind_tally_t *tally, int *weak)
 {
@@ -471,29 +463,31 @@ static const char *representative_hash(const kind_tally_t *tally)
     return best == AFB_HASH_UNKNOWN ? default_dummy_hash : tally->first[best];
 }
 
+typedef struct {
+    afb_pwstore_t *s;
+    kind_tally_t tally;
+    int *weak;
+} entry_ctx_t;
+
+static const char *entry_line(void *baton, char *line)
+{
+    entry_ctx_t *c = baton;
+    return parse_entry(c->s, line, &c->tally, c->weak);
+}
+
 static afb_status_t parse_lines(afb_pwstore_t *s, apr_pool_t *p, char *buf, size_t len,
                                 int *weak, const char **err)
 {
-    kind_tally_t tally;
-    char *cursor = buf, *end = buf + len;
-    int lineno = 0;
+    entry_ctx_t c;
+    afb_status_t st;
 
-    memset(&tally, 0, sizeof(tally));
-    while (cursor < end) {
-        char *line = NULL;
-        const char *why = afb_next_line(&cursor, end, AFB_PW_MAX_LINE, &line);
-        lineno++;
-        if (why == NULL && (line[0] == '#' || is_blank(line)))
-            continue;
-        if (why == NULL)
-            why = parse_entry(s, line, &tally, weak);
-        if (why != NULL) {
-            *err = apr_psprintf(p, "line %d: %s", lineno, why);
-            return AFB_EINVAL;
-        }
-    }
-    s->dummy_hash = representative_hash(&tally);
-    return AFB_OK;
+    memset(&c, 0, sizeof(c));
+    c.s = s;
+    c.weak = weak;
+    st = afb_lines_each(p, buf, buf + len, AFB_PW_MAX_LINE, entry_line, &c, err);
+    if (st == AFB_OK)
+        s->dummy_hash = representative_hash(&c.tally);
+    return st;
 }
 
 afb_status_t afb_pwstore_parse(apr_pool_t *p, const char *text, size_t len,

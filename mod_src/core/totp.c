@@ -351,33 +351,23 @@ static const char *parse_entry(apr_pool_t *p, afb_totp_store_t *s, char *line)
     return NULL;
 }
 
-static int is_blank(const char *line)
+
+typedef struct {
+    apr_pool_t *p;
+    afb_totp_store_t *s;
+} entry_ctx_t;
+
+static const char *entry_line(void *baton, char *line)
 {
-    for (; *line; line++)
-        if (*line != ' ' && *line != '\t')
-            return 0;
-    return 1;
+    entry_ctx_t *c = baton;
+    return parse_entry(c->p, c->s, line);
 }
 
 static afb_status_t parse_lines(apr_pool_t *p, afb_totp_store_t *s, const char **err)
 {
-    char *cursor = s->text, *end = s->text + s->text_len - 1;
-    int lineno = 0;
-
-    while (cursor < end) {
-        char *line = NULL;
-        const char *why = afb_next_line(&cursor, end, TOTP_MAX_LINE, &line);
-        lineno++;
-        if (why == NULL && (line[0] == '#' || is_blank(line)))
-            continue;
-        if (why == NULL)
-            why = parse_entry(p, s, line);
-        if (why != NULL) {
-            *err = apr_psprintf(p, "line %d: %s", lineno, why);
-            return AFB_EINVAL;
-        }
-    }
-    return AFB_OK;
+    entry_ctx_t c = {p, s};
+    return afb_lines_each(p, s->text, s->text + s->text_len - 1, TOTP_MAX_LINE, entry_line, &c,
+                          err);
 }
 
 afb_status_t afb_totp_store_parse(apr_pool_t *p, const char *text, size_t len,

@@ -532,6 +532,35 @@ const char *afb_next_line(char **cursor, char *end, size_t max, char **line)
     return NULL;
 }
 
+static int afb_line_is_blank(const char *line)
+{
+    for (; *line; line++)
+        if (*line != ' ' && *line != '\t')
+            return 0;
+    return 1;
+}
+
+afb_status_t afb_lines_each(apr_pool_t *p, char *buf, char *end, size_t max, afb_line_fn *fn,
+                            void *baton, const char **err)
+{
+    char *cursor = buf;
+    int lineno = 0;
+    while (cursor < end) {
+        char *line = NULL;
+        const char *why = afb_next_line(&cursor, end, max, &line);
+        lineno++;
+        if (why == NULL && (line[0] == '#' || afb_line_is_blank(line)))
+            continue;
+        if (why == NULL)
+            why = fn(baton, line);
+        if (why != NULL) {
+            *err = apr_psprintf(p, "line %d: %s", lineno, why);
+            return AFB_EINVAL;
+        }
+    }
+    return AFB_OK;
+}
+
 void afb_be64_put(unsigned char out[8], uint64_t v)
 {
     int i;
@@ -606,26 +635,33 @@ size_t afb_utf8_seq_len(const unsigned char *s, size_t n)
 
 /* RFC 3986 unreserved characters stay, everything else is %XX; form=1 writes ' ' as '+'
  * (application/x-www-form-urlencoded). */
-char *afb_pct_encode(apr_pool_t *p, const char *in, int form)
+static char *pct_encode(apr_pool_t *p, const char *in, const char *keep, int form)
 {
     static const char hex[] = "0123456789ABCDEF";
-    size_t i, o = 0, len = strlen(in);
-    char *out = apr_palloc(p, len * 3 + 1);
-    for (i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)in[i];
+    char *out = apr_palloc(p, strlen(in) * 3 + 1), *o = out;
+    for (; *in; in++) {
+        unsigned char c = (unsigned char)*in;
         if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '.' || c == '_' || c == '~') {
-            out[o++] = (char)c;
-        }
-        else if (c == ' ' && form) {
-            out[o++] = '+';
-        }
+            c == '-' || c == '.' || c == '_' || c == '~' || (keep && strchr(keep, c)))
+            *o++ = (char)c;
+        else if (c == ' ' && form)
+            *o++ = '+';
         else {
-            out[o++] = '%';
-            out[o++] = hex[c >> 4];
-            out[o++] = hex[c & 15];
+            *o++ = '%';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
         }
     }
-    out[o] = '\0';
+    *o = '\0';
     return out;
+}
+
+char *afb_pct_encode(apr_pool_t *p, const char *in, int form)
+{
+    return pct_encode(p, in, NULL, form);
+}
+
+char *afb_pct_encode_path(apr_pool_t *p, const char *in)
+{
+    return pct_encode(p, in, "/", 0);
 }

@@ -40,32 +40,13 @@ int afb_redirect(request_rec *r, int status, const char *location)
     return status;
 }
 
-/* Percent-encode a query value: unreserved characters and '/' stay, the rest is %XX. */
-static const char *afb_query_escape(apr_pool_t *p, const char *in)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    char *out = apr_palloc(p, strlen(in) * 3 + 1), *o = out;
-    for (; *in; in++) {
-        unsigned char c = (unsigned char)*in;
-        if (apr_isalnum(c) || strchr("-._~/", c))
-            *o++ = (char)c;
-        else {
-            *o++ = '%';
-            *o++ = hex[c >> 4];
-            *o++ = hex[c & 15];
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
 const char *afb_endpoint_url(request_rec *r, const char *name, const char *return_to)
 {
     const char *base = apr_pstrcat(r->pool, afb_main_conf()->endpoint, "/", name, NULL);
     if (!return_to)
         return base;
     return apr_pstrcat(r->pool, base, "?return=",
-                       afb_query_escape(r->pool, return_to), NULL);
+                       afb_pct_encode_path(r->pool, return_to), NULL);
 }
 
 afb_status_t afb_flow_save(request_rec *r, const afb_flow_t *flow)

@@ -358,6 +358,46 @@ static void test_html_escape(void **state)
     assert_string_equal(afb_html_escape(pool, NULL), "");
 }
 
+/* The one percent-encoder: the OIDC request, the http-mfa form and return= links share it. */
+static void test_pct_encode(void **state)
+{
+    (void)state;
+    assert_string_equal(afb_pct_encode(pool, "a-b.c_d~e", 0), "a-b.c_d~e");
+    assert_string_equal(afb_pct_encode(pool, "a b&c=d/\xc3\xa9", 0),
+                        "a%20b%26c%3Dd%2F%C3%A9");
+    assert_string_equal(afb_pct_encode(pool, "a b", 1), "a+b");
+    assert_string_equal(afb_pct_encode_path(pool, "/app/x y?z"), "/app/x%20y%3Fz");
+    assert_string_equal(afb_pct_encode(pool, "", 0), "");
+}
+
+static const char *collect_line(void *baton, char *line)
+{
+    apr_array_header_t *seen = baton;
+    if (!strcmp(line, "bad"))
+        return "refused";
+    APR_ARRAY_PUSH(seen, const char *) = apr_pstrdup(pool, line);
+    return NULL;
+}
+
+/* The one line loop of the stores: comments and blank lines skipped, refusals by number. */
+static void test_lines_each(void **state)
+{
+    apr_array_header_t *seen = apr_array_make(pool, 4, sizeof(const char *));
+    char text[] = "# comment\none\r\n  \t\ntwo\nbad\nthree\n";
+    char longline[] = "0123456789\n";
+    const char *err = NULL;
+    (void)state;
+    assert_int_equal(afb_lines_each(pool, text, text + strlen(text), 64, collect_line, seen,
+                                    &err), AFB_EINVAL);
+    assert_string_equal(err, "line 5: refused");
+    assert_int_equal(seen->nelts, 2);
+    assert_string_equal(APR_ARRAY_IDX(seen, 0, const char *), "one");
+    assert_string_equal(APR_ARRAY_IDX(seen, 1, const char *), "two");
+    assert_int_equal(afb_lines_each(pool, longline, longline + strlen(longline), 4,
+                                    collect_line, seen, &err), AFB_EINVAL);
+    assert_string_equal(err, "line 1: line too long");
+}
+
 /* ---- numbers ---- */
 
 static void test_parse_duration(void **state)
@@ -462,6 +502,8 @@ int main(void)
         cmocka_unit_test(test_form_parse_empty_and_len),
         cmocka_unit_test(test_form_parse_malformed),
         cmocka_unit_test(test_html_escape),
+        cmocka_unit_test(test_pct_encode),
+        cmocka_unit_test(test_lines_each),
         cmocka_unit_test(test_parse_duration),
         cmocka_unit_test(test_parse_uint),
         cmocka_unit_test(test_delete_limit),
