@@ -7,6 +7,7 @@
 #include <apr_strings.h>
 
 #include "authfb/override.h"
+#include "authfb/file.h"
 
 #define MAX_TOKENS 3
 
@@ -232,37 +233,13 @@ afb_status_t afb_override_parse(apr_pool_t *p, const char *text, apr_size_t len,
     return c.l->bad_lines > 0 && c.l->good_lines == 0 ? AFB_EINVAL : AFB_OK;
 }
 
-static afb_status_t read_capped(apr_pool_t *p, apr_file_t *f, char **buf, apr_size_t *len)
-{
-    apr_size_t got = 0;
-    apr_status_t rv;
-
-    *buf = apr_palloc(p, AFB_OVERRIDE_MAX_BYTES + 1);
-    rv = apr_file_read_full(f, *buf, AFB_OVERRIDE_MAX_BYTES + 1, &got);
-    if (rv != APR_SUCCESS && !APR_STATUS_IS_EOF(rv))
-        return AFB_EIO;
-    if (got > AFB_OVERRIDE_MAX_BYTES)
-        return AFB_ETOOBIG;
-    *len = got;
-    return AFB_OK;
-}
-
 afb_status_t afb_override_load(apr_pool_t *p, const char *path, const char *const *known,
                                int nknown, afb_override_list_t **out)
 {
-    apr_file_t *f = NULL;
-    apr_status_t rv;
-    afb_status_t st;
     char *buf = NULL;
     apr_size_t len = 0;
-
-    rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, APR_OS_DEFAULT, p);
-    if (APR_STATUS_IS_ENOENT(rv))
-        return AFB_ENOENT;
-    if (rv != APR_SUCCESS)
-        return AFB_EIO;
-    st = read_capped(p, f, &buf, &len);
-    apr_file_close(f);
+    const char *why = NULL;
+    afb_status_t st = afb_file_read(p, path, AFB_OVERRIDE_MAX_BYTES, &buf, &len, NULL, &why);
     if (st != AFB_OK)
         return st;
     return afb_override_parse(p, buf, len, known, nknown, out);

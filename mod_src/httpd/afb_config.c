@@ -10,6 +10,7 @@
 #include <errno.h>
 
 #include "afb_httpd.h"
+#include "authfb/file.h"
 #include "authfb/log.h"
 #include "authfb/util.h"
 #include "afb_endpoints.h"
@@ -116,32 +117,22 @@ static const char *afb_read_key_file(apr_pool_t *p, const char *path, unsigned c
                                      apr_size_t *len)
 {
     apr_finfo_t fi;
-    apr_file_t *f;
-    char ebuf[128];
-    apr_status_t rv = apr_stat(&fi, path, APR_FINFO_TYPE | APR_FINFO_PROT | APR_FINFO_SIZE, p);
-    if (rv != APR_SUCCESS)
-        return apr_psprintf(p, "cannot read key file %s: %s", path,
-                            apr_strerror(rv, ebuf, sizeof(ebuf)));
-    if (fi.filetype != APR_REG)
+    char *text = NULL;
+    const char *why = NULL;
+    afb_status_t st = afb_file_read(p, path, AFB_KEY_MAX_BYTES, &text, len, &fi, &why);
+    if (st == AFB_EINVAL)
         return apr_psprintf(p, "key file %s is not a regular file", path);
-    if (fi.protection & APR_FPROT_WREAD)
-        return apr_psprintf(p, "key file %s is world-readable; chmod o-rwx it", path);
-    if (fi.size < AFB_KEY_MIN_BYTES)
-        return apr_psprintf(p, "key file %s is too short: %ld bytes, at least %d needed",
-                            path, (long)fi.size, AFB_KEY_MIN_BYTES);
-    if (fi.size > AFB_KEY_MAX_BYTES)
+    if (st == AFB_ETOOBIG)
         return apr_psprintf(p, "key file %s is too large (over %d bytes)", path,
                             AFB_KEY_MAX_BYTES);
-    rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, 0, p);
-    if (rv == APR_SUCCESS) {
-        *len = (apr_size_t)fi.size;
-        *buf = apr_palloc(p, *len);
-        rv = apr_file_read_full(f, *buf, *len, len);
-        apr_file_close(f);
-    }
-    if (rv != APR_SUCCESS)
-        return apr_psprintf(p, "cannot read key file %s: %s", path,
-                            apr_strerror(rv, ebuf, sizeof(ebuf)));
+    if (st != AFB_OK)
+        return apr_psprintf(p, "cannot read key file %s: %s", path, why);
+    *buf = (unsigned char *)text; /* the caller zeroes it, used or refused */
+    if (fi.protection & APR_FPROT_WREAD)
+        return apr_psprintf(p, "key file %s is world-readable; chmod o-rwx it", path);
+    if (*len < AFB_KEY_MIN_BYTES)
+        return apr_psprintf(p, "key file %s is too short: %ld bytes, at least %d needed",
+                            path, (long)*len, AFB_KEY_MIN_BYTES);
     return NULL;
 }
 
@@ -257,19 +248,14 @@ static const char *afb_cmd_cookie(cmd_parms *cmd, void *dc, const char *word)
 const char *afb_read_secret_file(apr_pool_t *p, const char *path, const char **out,
                                  apr_size_t *outlen)
 {
-    apr_file_t *f;
-    char *buf = apr_pcalloc(p, AFB_SECRET_MAX_BYTES + 1);
-    apr_size_t n = AFB_SECRET_MAX_BYTES;
-    char ebuf[128];
-    apr_status_t rv = apr_file_open(&f, path, APR_FOPEN_READ, 0, p);
-    if (rv == APR_SUCCESS) {
-        rv = apr_file_read_full(f, buf, AFB_SECRET_MAX_BYTES, &n);
-        apr_file_close(f);
-        if (rv == APR_EOF)
-            rv = APR_SUCCESS;
-    }
-    if (rv != APR_SUCCESS)
-        return apr_psprintf(p, "cannot read %s: %s", path, apr_strerror(rv, ebuf, sizeof(ebuf)));
+    char *buf = NULL;
+    apr_size_t n = 0;
+    const char *why = NULL;
+    afb_status_t st = afb_file_read(p, path, AFB_SECRET_MAX_BYTES, &buf, &n, NULL, &why);
+    if (st == AFB_ETOOBIG)
+        return apr_psprintf(p, "%s is empty or too large", path);
+    if (st != AFB_OK)
+        return apr_psprintf(p, "cannot read %s: %s", path, why);
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
         buf[--n] = '\0';
     if (n == 0 || n >= AFB_SECRET_MAX_BYTES)

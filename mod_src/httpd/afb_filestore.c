@@ -8,6 +8,7 @@
 #include <apr_thread_mutex.h>
 
 #include "afb_httpd.h"
+#include "authfb/file.h"
 #include "authfb/log.h"
 #include "authfb/pwstore.h"
 #include "authfb/totp.h"
@@ -44,30 +45,15 @@ afb_filestore_t *afb_filestore_create(apr_pool_t *p, afb_provider_t *prov)
 static const char *afb_store_read(apr_pool_t *p, const char *path, const char **text,
                                   apr_size_t *len, apr_finfo_t *fi)
 {
-    apr_file_t *f;
-    char ebuf[128];
-    char *buf;
-    apr_status_t rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, 0, p);
-    if (rv == APR_SUCCESS)
-        rv = apr_file_info_get(fi, APR_FINFO_MTIME | APR_FINFO_SIZE | APR_FINFO_INODE, f);
-    if (rv == APR_SUCCESS && fi->size > AFB_STORE_MAX_BYTES) {
-        apr_file_close(f);
+    char *buf = NULL;
+    const char *why = NULL;
+    afb_status_t st = afb_file_read(p, path, AFB_STORE_MAX_BYTES, &buf, len, fi, &why);
+    if (st == AFB_ETOOBIG)
         return apr_psprintf(p, "%s is larger than %d bytes", path, AFB_STORE_MAX_BYTES);
-    }
-    if (rv == APR_SUCCESS) {
-        buf = apr_palloc(p, (apr_size_t)fi->size + 1);
-        rv = apr_file_read_full(f, buf, (apr_size_t)fi->size, len);
-        if (rv == APR_EOF)
-            rv = APR_SUCCESS;
-        apr_file_close(f);
-        if (rv == APR_SUCCESS) {
-            buf[*len] = '\0';
-            *text = buf;
-        }
-    }
-    return rv == APR_SUCCESS ? NULL
-                             : apr_psprintf(p, "cannot read %s: %s", path,
-                                            apr_strerror(rv, ebuf, sizeof(ebuf)));
+    if (st != AFB_OK)
+        return apr_psprintf(p, "cannot read %s: %s", path, why);
+    *text = buf;
+    return NULL;
 }
 
 static const char *afb_store_parse(afb_filestore_t *fs, apr_pool_t *p, const char *text,

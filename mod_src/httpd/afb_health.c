@@ -16,6 +16,7 @@
 #include "afb_httpd.h"
 #include "afb_endpoints.h"
 #include "authfb/event.h"
+#include "authfb/file.h"
 #include "authfb/health.h"
 #include "authfb/log.h"
 #include "authfb/override.h"
@@ -143,47 +144,23 @@ static apr_status_t afb_table_place(server_rec *s, apr_array_header_t *all, apr_
 
 /* ---- probes ---- */
 
-static afb_status_t afb_read_small(apr_pool_t *p, const char *path, const char **text,
-                                   apr_size_t *len, apr_finfo_t *fi, const char **reason)
-{
-    apr_file_t *f;
-    char *buf;
-    char ebuf[96];
-    apr_status_t rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, 0, p);
-    if (rv == APR_SUCCESS)
-        rv = apr_file_info_get(fi, APR_FINFO_MTIME | APR_FINFO_SIZE, f);
-    if (rv == APR_SUCCESS && fi->size > AFB_STORE_MAX_BYTES) {
-        apr_file_close(f);
-        *reason = "file too large";
-        return AFB_ETOOBIG;
-    }
-    if (rv == APR_SUCCESS) {
-        buf = apr_palloc(p, (apr_size_t)fi->size + 1);
-        rv = apr_file_read_full(f, buf, (apr_size_t)fi->size, len);
-        apr_file_close(f);
-        if (rv == APR_EOF)
-            rv = APR_SUCCESS;
-        buf[*len] = '\0';
-        *text = buf;
-    }
-    if (rv != APR_SUCCESS) {
-        *reason = apr_psprintf(p, "cannot read %s: %s", path, apr_strerror(rv, ebuf, sizeof(ebuf)));
-        return AFB_EIO;
-    }
-    return AFB_OK;
-}
-
 static afb_status_t afb_probe_file(afb_provider_t *prov, apr_pool_t *p, const char **reason)
 {
-    const char *text = NULL, *err = NULL, *why = NULL;
+    char *text = NULL;
+    const char *err = NULL, *why = NULL;
     apr_size_t len = 0;
     apr_finfo_t fi;
     int weak = 0;
     afb_pwstore_t *ps = NULL;
     afb_totp_store_t *ts;
-    afb_status_t st = afb_read_small(p, prov->conf.arg, &text, &len, &fi, reason);
+    afb_status_t st = afb_file_read(p, prov->conf.arg, AFB_STORE_MAX_BYTES, &text, &len, &fi,
+                                    reason);
+    if (st == AFB_ETOOBIG)
+        *reason = "file too large";
+    else if (st != AFB_OK)
+        *reason = apr_psprintf(p, "cannot read %s: %s", prov->conf.arg, *reason);
     if (st != AFB_OK)
-        return st;
+        return st == AFB_ETOOBIG ? st : AFB_EIO;
     st = prov->conf.type == AFB_PROV_PASSWORD ? afb_pwstore_parse(p, text, len, &ps, &weak, &err)
                                               : afb_totp_store_parse(p, text, len, &ts, &err);
     memset((char *)text, 0, len);
