@@ -57,7 +57,10 @@ def cmake_install(src, build, destdir, *args, target=None):
     run(["cmake", "-S", src, "-B", build, "-DAFB_BUILD_TESTS=OFF", *args])
     if target:
         run(["cmake", "--build", build, "--target", target])
-    shutil.copy(MODULE, os.path.join(build, "mod_auth_fallback.so"))  # the module as built
+    # The module and the tools as the suite built them, instead of building them again.
+    shutil.copy(MODULE, os.path.join(build, "mod_auth_fallback.so"))
+    for tool in tool_targets(os.path.join(SOURCE_DIR, "CMakeLists.txt")):
+        shutil.copy(os.path.join(os.path.dirname(MODULE), tool), os.path.join(build, tool))
     run(["cmake", "--install", build], env=dict(os.environ, DESTDIR=destdir))
     with open(os.path.join(build, "install_manifest.txt")) as f:
         manifest = f.read().split()
@@ -77,6 +80,8 @@ def test_cmake_install_follows_debian_apxs(tmp_path):
     for name in ("README.md", "install.md", "directives.md", "examples/mod_auth_fallback.conf.example"):
         assert os.path.isfile(f"{doc}/{name}"), name
     assert os.path.isfile(dest + "/usr/local/share/mod_auth_fallback/prometheus/auth_fallback.rules.yml")
+    for tool in tool_targets(os.path.join(SOURCE_DIR, "CMakeLists.txt")):
+        assert os.access(f"{dest}/usr/local/bin/{tool}", os.X_OK), tool
 
 
 @pytest.mark.parametrize("layout,libexec,sysconf,loadfile,conffile", [
