@@ -28,6 +28,14 @@ long afb_throttle_retry_after(const afb_throttle_rec_t *r, const afb_throttle_po
 void afb_throttle_encode(const afb_throttle_rec_t *r, unsigned char out[12]);
 afb_status_t afb_throttle_decode(const unsigned char *in, size_t len, afb_throttle_rec_t *r) AFB_MUST_CHECK;
 
+/* The network a client address is counted under (docs/directives.md, throttling): an IPv4
+ * address (or an IPv4-mapped IPv6 one) cut to v4_prefix bits, an IPv6 address to v6_prefix
+ * bits, written as "ADDR/LEN" -- "192.0.2.7/32", "2001:db8:1:2::/64". One IPv6 client owns
+ * at least a /64 and can rotate through it. Anything that is not an address is returned
+ * unchanged. v4_prefix 0..32, v6_prefix 0..128 (clamped). */
+const char *afb_throttle_client_net(apr_pool_t *p, const char *ip, int v4_prefix,
+                                    int v6_prefix);
+
 /* Through a cache: key is the full cache key (caller builds "thr:u:<mac>" / "thr:c:<ip>").
  * A cache error (AFB_EIO) is returned as such; callers choose their failure mode. */
 afb_status_t afb_throttle_check(afb_cache_t *c, apr_pool_t *p, const char *key,

@@ -2,6 +2,11 @@
  * first failure after the previous window ended; while failures >= max_failures and the
  * window has not ended, the key is blocked. Records live in the shared cache and expire
  * with their window. */
+#include <arpa/inet.h>
+#include <string.h>
+
+#include <apr_strings.h>
+
 #include "authfb/throttle.h"
 #include "authfb/util.h"
 
@@ -157,4 +162,45 @@ afb_status_t afb_throttle_refund(afb_cache_t *c, apr_pool_t *p, const char *key,
     afb_throttle_encode(&r, wire);
     st = c->set(c, key, wire, sizeof(wire), r.window_start + pol->window, p);
     return st == AFB_OK ? AFB_OK : AFB_EIO;
+}
+
+/* Clear every bit of addr[0..len) after the first `bits`. */
+static void mask_bits(unsigned char *addr, size_t len, int bits)
+{
+    size_t i;
+    for (i = 0; i < len; i++) {
+        int keep = bits - (int)(i * 8);
+        if (keep >= 8)
+            continue;
+        addr[i] &= keep <= 0 ? 0 : (unsigned char)(0xFFu << (8 - keep));
+    }
+}
+
+static int clamp(int v, int max)
+{
+    return v < 0 ? 0 : v > max ? max : v;
+}
+
+const char *afb_throttle_client_net(apr_pool_t *p, const char *ip, int v4_prefix,
+                                    int v6_prefix)
+{
+    static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+    unsigned char a[16];
+    char out[INET6_ADDRSTRLEN];
+    int family = AF_INET6, bits;
+    if (ip == NULL)
+        return "";
+    if (inet_pton(AF_INET, ip, a) == 1)
+        family = AF_INET;
+    else if (inet_pton(AF_INET6, ip, a) != 1)
+        return ip;
+    else if (memcmp(a, v4mapped, sizeof(v4mapped)) == 0) {
+        memmove(a, a + 12, 4);
+        family = AF_INET;
+    }
+    bits = family == AF_INET ? clamp(v4_prefix, 32) : clamp(v6_prefix, 128);
+    mask_bits(a, family == AF_INET ? 4 : 16, bits);
+    if (inet_ntop(family, a, out, sizeof(out)) == NULL)
+        return ip;
+    return apr_psprintf(p, "%s/%d", out, bits);
 }

@@ -40,6 +40,8 @@ void *afb_create_server_conf(apr_pool_t *p, server_rec *s)
         c->throttle_user = 5;
         c->throttle_client = 20;
         c->throttle_window = apr_time_from_sec(300);
+        c->throttle_v4_prefix = 32;
+        c->throttle_v6_prefix = 64;
         c->user_headers = apr_array_make(p, 2, sizeof(const char *));
         afb_main = c;
     }
@@ -275,15 +277,21 @@ static const char *afb_cmd_throttle(cmd_parms *cmd, void *dc, const char *word)
     if (err)
         return err;
     if (!eq || afb_parse_uint(eq + 1, 1000000, &v) != AFB_OK)
-        return afb_err(cmd, "'%s': expected user=N, client=N or window=SECONDS", word);
-    if (!strncmp(word, "user=", 5))
+        return afb_err(cmd, "'%s': expected user=N, client=N, window=SECONDS, "
+                       "ipv4_prefix=BITS or ipv6_prefix=BITS", word);
+    if (!strncmp(word, "ipv4_prefix=", 12) && v >= 8 && v <= 32)
+        afb_main->throttle_v4_prefix = (int)v;
+    else if (!strncmp(word, "ipv6_prefix=", 12) && v >= 16 && v <= 128)
+        afb_main->throttle_v6_prefix = (int)v;
+    else if (!strncmp(word, "user=", 5))
         afb_main->throttle_user = (unsigned)v;
     else if (!strncmp(word, "client=", 7))
         afb_main->throttle_client = (unsigned)v;
     else if (!strncmp(word, "window=", 7) && v > 0)
         afb_main->throttle_window = apr_time_from_sec(v);
     else
-        return afb_err(cmd, "'%s': expected user=N, client=N or window=SECONDS", word);
+        return afb_err(cmd, "'%s': expected user=N, client=N, window=SECONDS, "
+                       "ipv4_prefix=8..32 or ipv6_prefix=16..128", word);
     return NULL;
 }
 

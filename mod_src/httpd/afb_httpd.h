@@ -60,6 +60,8 @@ typedef struct {
     unsigned throttle_user;          /* AuthFallbackThrottle user= (failures per window) */
     unsigned throttle_client;        /* client= */
     apr_interval_time_t throttle_window;
+    int throttle_v4_prefix;          /* ipv4_prefix= (bits of a client address counted) */
+    int throttle_v6_prefix;          /* ipv6_prefix= */
     apr_array_header_t *user_headers; /* const char*, every AuthFallbackUserHeader name of the
                                        * configuration: removed from every request */
 } afb_server_conf_t;

@@ -33,6 +33,18 @@ static afb_throttle_policy_t afb_policy(int per_user)
 
 /* ---- shared pieces ---- */
 
+/* The keys of the shared records: every throttle and single-use key is built here. A user is
+ * keyed by a MAC of their name under the cookie key (no name in the cache); a client by the
+ * network its address is counted under (AuthFallbackThrottle ipv4_prefix= / ipv6_prefix=). */
+static const char *afb_client_key(request_rec *r)
+{
+    afb_server_conf_t *conf = afb_main_conf();
+    return apr_pstrcat(r->pool, "thr:c:",
+                       afb_throttle_client_net(r->pool, afb_client_ip(r),
+                                               conf->throttle_v4_prefix,
+                                               conf->throttle_v6_prefix), NULL);
+}
+
 static const char *afb_user_key(request_rec *r, const char *prefix, const char *user)
 {
     unsigned char mac[32];
@@ -130,7 +142,7 @@ static int afb_throttled(request_rec *r, const afb_flow_t *flow, const char *use
     memset(a, 0, sizeof(*a));
     a->r = r;
     a->ukey = afb_user_key(r, "thr:u:", user);
-    a->ckey = apr_pstrcat(r->pool, "thr:c:", afb_client_ip(r), NULL);
+    a->ckey = afb_client_key(r);
     a->upol = afb_policy(1);
     a->cpol = afb_policy(0);
     if (afb_cache_locked(r, afb_attempt_reserve, a) != AFB_OK || (!a->ublocked && !a->cblocked))

@@ -3,11 +3,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include <apr_general.h>
+#include <apr_strings.h>
 #include "authfb/throttle.h"
 #include "fake_cache.h"
 
@@ -291,6 +293,56 @@ static void test_fake_cache_contract(void **state)
     assert_int_equal(f->cache->set(f->cache, longkey, out, 1, T0 + 20, f->pool), AFB_EINVAL);
 }
 
+/* One IPv6 client owns a /64: every address of it counts as the same client. */
+static void test_client_net_keys_ipv6_by_64(void **state)
+{
+    fixture_t *f = *state;
+    const char *a = afb_throttle_client_net(f->pool, "2001:db8:1:2:aaaa::1", 32, 64);
+    const char *b = afb_throttle_client_net(f->pool, "2001:db8:1:2:ffff:1:2:3", 32, 64);
+    const char *other = afb_throttle_client_net(f->pool, "2001:db8:1:3::1", 32, 64);
+    assert_string_equal(a, "2001:db8:1:2::/64");
+    assert_string_equal(a, b);
+    assert_string_not_equal(a, other);
+    assert_string_equal(afb_throttle_client_net(f->pool, "2001:db8:1:2:aaaa::1", 32, 56),
+                        "2001:db8:1::/56");
+    assert_string_equal(afb_throttle_client_net(f->pool, "2001:db8::1", 32, 128),
+                        "2001:db8::1/128");
+    assert_string_equal(afb_throttle_client_net(f->pool, "2001:db8:1:2:aaaa::1", 32, 61),
+                        "2001:db8:1::/61");
+}
+
+static void test_client_net_keys_ipv4_by_address(void **state)
+{
+    fixture_t *f = *state;
+    assert_string_equal(afb_throttle_client_net(f->pool, "192.0.2.7", 32, 64), "192.0.2.7/32");
+    assert_string_not_equal(afb_throttle_client_net(f->pool, "192.0.2.8", 32, 64),
+                            afb_throttle_client_net(f->pool, "192.0.2.7", 32, 64));
+    assert_string_equal(afb_throttle_client_net(f->pool, "192.0.2.7", 24, 64), "192.0.2.0/24");
+    assert_string_equal(afb_throttle_client_net(f->pool, "::ffff:192.0.2.7", 32, 64),
+                        "192.0.2.7/32");
+    assert_string_equal(afb_throttle_client_net(f->pool, "192.0.2.7", 99, 64), "192.0.2.7/32");
+    assert_string_equal(afb_throttle_client_net(f->pool, "not-an-ip", 32, 64), "not-an-ip");
+}
+
+/* Two rotating addresses of one /64 share one throttle record. */
+static void test_rotating_ipv6_client_is_blocked(void **state)
+{
+    fixture_t *f = *state;
+    char addr[64];
+    int blocked = 1, i;
+    long wait = 0;
+    for (i = 0; i < 3; i++) {
+        const char *key;
+        snprintf(addr, sizeof(addr), "2001:db8:5:6:%x::%x", 0x100 + i, i + 1);
+        key = apr_pstrcat(f->pool, "thr:c:", afb_throttle_client_net(f->pool, addr, 32, 64),
+                          NULL);
+        assert_int_equal(afb_throttle_fail(f->cache, f->pool, key, &pol, T0), AFB_OK);
+    }
+    assert_int_equal(afb_throttle_check(f->cache, f->pool, "thr:c:2001:db8:5:6::/64", &pol, T0,
+                                        &blocked, &wait), AFB_OK);
+    assert_true(blocked);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -311,6 +363,9 @@ int main(void)
                                         teardown),
         cmocka_unit_test(test_zero_max_failures_disables),
         cmocka_unit_test_setup_teardown(test_fake_cache_contract, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_client_net_keys_ipv6_by_64, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_client_net_keys_ipv4_by_address, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rotating_ipv6_client_is_blocked, setup, teardown),
     };
     int rc;
 
