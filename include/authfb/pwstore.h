@@ -63,6 +63,10 @@ afb_status_t afb_hash_verify(apr_pool_t *p, const char *hash, const char *passwo
  * entries. */
 afb_status_t afb_pwstore_parse(apr_pool_t *p, const char *text, size_t len,
                                afb_pwstore_t **out, int *weak, const char **err) AFB_MUST_CHECK;
+/* The hash verified for an unknown user: the first entry of the store's most common kind
+ * and cost (a tie: the class met first in the file); a fixed yescrypt hash for an empty
+ * store. */
+const char *afb_pwstore_dummy_hash(const afb_pwstore_t *s);
 int afb_pwstore_count(const afb_pwstore_t *s);
 /* The stored hash of a user, or NULL. */
 const char *afb_pwstore_lookup(const afb_pwstore_t *s, const char *user);

@@ -39,9 +39,18 @@ struct afb_pwstore_t {
     const char *dummy_hash;  /* representative entry, verified for unknown users */
 };
 
+/* Hashes of one kind and cost ("$2b$12", "$6$rounds=656000", "$y$j9T", "$pbkdf2-sha256$29000"):
+ * how many, and the first of them (verified for unknown users when this class is the store's
+ * most common). */
 typedef struct {
-    int count[HASH_KINDS];
-    const char *first[HASH_KINDS];
+    int count;
+    int order;               /* 0 for the first class met in the file, 1 for the next, ... */
+    const char *first;
+} cost_class_t;
+
+typedef struct {
+    apr_pool_t *p;
+    apr_hash_t *classes;     /* cost class -> cost_class_t* */
 } kind_tally_t;
 
 /* ---- hash kinds ---------------------------------------------------------------------- */
@@ -417,6 +426,46 @@ static int hash_wellformed(afb_hash_kind_t kind, const char *hash)
     }
 }
 
+/* The kind-and-cost part of a hash: everything before the salt. Two hashes of one class
+ * cost the same to verify. */
+static const char *cost_class(apr_pool_t *p, afb_hash_kind_t kind, const char *hash)
+{
+    const char *end = hash;
+    int fields;
+    switch (kind) {
+    case AFB_HASH_BCRYPT:         /* $2a$ / $2b$ / $2y$COST$salthash: one cost per COST */
+        return apr_pstrndup(p, hash + 3, 3);
+    case AFB_HASH_YESCRYPT:       /* $y$PARAMS$salt$hash */
+    case AFB_HASH_PBKDF2_SHA256:  /* $pbkdf2-sha256$ROUNDS$salt$hash */
+    case AFB_HASH_NT_PBKDF2:      /* $nt-pbkdf2-sha256$ROUNDS$salt$hash */
+        fields = 2;
+        break;
+    case AFB_HASH_SHA512CRYPT:    /* $6$[rounds=N$]salt$hash */
+    case AFB_HASH_SHA256CRYPT:
+        fields = has_prefix(hash + 3, "rounds=") ? 2 : 1;
+        break;
+    default:                      /* fixed cost: the kind is the class */
+        return apr_itoa(p, (int)kind);
+    }
+    while (*end && fields > 0)
+        if (*++end == '$')
+            fields--;
+    return apr_pstrndup(p, hash, (apr_size_t)(end - hash));
+}
+
+static void tally_add(kind_tally_t *tally, afb_hash_kind_t kind, const char *hash)
+{
+    const char *cls = cost_class(tally->p, kind, hash);
+    cost_class_t *c = apr_hash_get(tally->classes, cls, APR_HASH_KEY_STRING);
+    if (c == NULL) {
+        c = apr_pcalloc(tally->p, sizeof(*c));
+        c->order = (int)apr_hash_count(tally->classes);
+        c->first = hash;
+        apr_hash_set(tally->classes, cls, APR_HASH_KEY_STRING, c);
+    }
+    c->count++;
+}
+
 /* Parses one non-blank, non-comment line in place; returns NULL or the reason. */
 static const char *parse_entry(afb_pwstore_t *s, char *line, kind_tally_t *tally, int *weak)
 {
@@ -447,20 +496,24 @@ static const char *parse_entry(afb_pwstore_t *s, char *line, kind_tally_t *tally
     s->count++;
     s->count_nt += kind == AFB_HASH_NT_PBKDF2;
     *weak += afb_hash_is_weak(kind);
-    if (tally->count[kind]++ == 0)
-        tally->first[kind] = hash;
+    tally_add(tally, kind, hash);
     return NULL;
 }
 
-/* The hash verified for unknown users: the first entry of the most common kind. */
+/* The hash verified for unknown users: the first entry of the most common kind and cost
+ * (a tie goes to the class met first in the file), so an unknown user costs what most users
+ * cost. */
 static const char *representative_hash(const kind_tally_t *tally)
 {
-    int best = AFB_HASH_UNKNOWN;
-
-    for (int k = 1; k < HASH_KINDS; k++)
-        if (tally->count[k] > tally->count[best])
-            best = k;
-    return best == AFB_HASH_UNKNOWN ? default_dummy_hash : tally->first[best];
+    const cost_class_t *best = NULL;
+    apr_hash_index_t *hi;
+    for (hi = apr_hash_first(tally->p, tally->classes); hi; hi = apr_hash_next(hi)) {
+        const cost_class_t *c = apr_hash_this_val(hi);
+        if (!best || c->count > best->count ||
+            (c->count == best->count && c->order < best->order))
+            best = c;
+    }
+    return best ? best->first : default_dummy_hash;
 }
 
 typedef struct {
@@ -481,9 +534,10 @@ static afb_status_t parse_lines(afb_pwstore_t *s, apr_pool_t *p, char *buf, size
     entry_ctx_t c;
     afb_status_t st;
 
-    memset(&c, 0, sizeof(c));
     c.s = s;
     c.weak = weak;
+    c.tally.p = p;
+    c.tally.classes = apr_hash_make(p);
     st = afb_lines_each(p, buf, buf + len, AFB_PW_MAX_LINE, entry_line, &c, err);
     if (st == AFB_OK)
         s->dummy_hash = representative_hash(&c.tally);
@@ -518,6 +572,11 @@ afb_status_t afb_pwstore_parse(apr_pool_t *p, const char *text, size_t len,
         *weak = nweak;
     *out = s;
     return AFB_OK;
+}
+
+const char *afb_pwstore_dummy_hash(const afb_pwstore_t *s)
+{
+    return s ? s->dummy_hash : default_dummy_hash;
 }
 
 int afb_pwstore_count(const afb_pwstore_t *s)

@@ -328,10 +328,41 @@ static void test_store_caps(void **state)
     expect_refused(p, with_nul, sizeof(with_nul) - 1, 2, "7REOf4u7");
 }
 
+static const char *dummy_of(apr_pool_t *p, const char *text)
+{
+    afb_pwstore_t *s = NULL;
+    const char *err = NULL;
+    assert_int_equal(afb_pwstore_parse(p, text, strlen(text), &s, NULL, &err), AFB_OK);
+    return afb_pwstore_dummy_hash(s);
+}
+
+/* An unknown user costs what most users cost: the most common kind AND cost, not the first
+ * kind met (a yescrypt dummy in a store of cheap bcrypt users told who exists). */
+static void test_dummy_hash_is_most_common_kind_and_cost(void **state)
+{
+    apr_pool_t *p = *state;
+    assert_string_equal(dummy_of(p, "a:" H_YESCRYPT "\nb:" H_BCRYPT_2B "\nc:" H_BCRYPT_2Y
+                                    "\nd:" H_SHA512 "\n"), H_BCRYPT_2B);
+    /* same kind, two costs: the more common cost wins */
+    assert_string_equal(dummy_of(p, "a:" H_PBKDF2_29000 "\nb:" H_PBKDF2_1000 "\nc:"
+                                    H_PBKDF2_UTF8 "\nd:" H_PBKDF2_A1024 "\n"), H_PBKDF2_1000);
+    assert_string_equal(dummy_of(p, "a:" H_SHA512 "\nb:" H_SHA512_ROUNDS "\nc:"
+                                    H_SHA512_ROUNDS "\n"), H_SHA512_ROUNDS);
+    assert_string_equal(dummy_of(p, "a:" H_SHA256 "\nb:" H_SHA256_ROUNDS "\nc:"
+                                    H_SHA256_A511 "\n"), H_SHA256_ROUNDS);
+    /* a tie goes to the class met first in the file */
+    assert_string_equal(dummy_of(p, "a:" H_BCRYPT_2B "\nb:" H_YESCRYPT "\n"), H_BCRYPT_2B);
+    assert_string_equal(dummy_of(p, "b:" H_YESCRYPT "\na:" H_BCRYPT_2B "\n"), H_YESCRYPT);
+    /* an empty store: a fixed yescrypt hash */
+    assert_true(strncmp(dummy_of(p, "# nobody\n"), "$y$", 3) == 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kinds),
+        cmocka_unit_test_setup_teardown(test_dummy_hash_is_most_common_kind_and_cost, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_every_format_right_and_wrong, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_passwords, setup, teardown),
         cmocka_unit_test_setup_teardown(test_password_length_cap, setup, teardown),
