@@ -1,6 +1,12 @@
-/* The core's afb_cache_t over httpd's socache providers (AuthFallbackCache), in the shape of
+/* The core's afb_cache_t (AuthFallbackCache): on one server (`shmcb`, the default) the
+ * module's own fixed table in shared memory, which refuses new records when full instead of
+ * dropping live ones (authfb/statetable.h); across nodes httpd's redis or memcache socache
+ * providers, which must be run without eviction (docs/operations.md). In the shape of
  * mod_authn_socache: mutex registered in pre_config, created in post_config, re-attached in
- * child_init. A miss (APR_NOTFOUND) is AFB_ENOENT; any other failure is AFB_EIO. */
+ * child_init. A miss is AFB_ENOENT; a full table AFB_ETOOBIG; any other failure AFB_EIO.
+ * Every refused or failed store is counted for the status page. */
+#include <apr_atomic.h>
+#include <apr_shm.h>
 #include <apr_strings.h>
 #include <ap_provider.h>
 #include <http_core.h>
@@ -8,6 +14,8 @@
 
 #include "afb_httpd.h"
 #include "afb_endpoints.h"
+#include "authfb/statetable.h"
+#include "authfb/util.h"
 
 APLOG_USE_MODULE(auth_fallback);
 
@@ -15,6 +23,34 @@ APLOG_USE_MODULE(auth_fallback);
 
 static apr_global_mutex_t *afb_cache_mutex;
 static const char *afb_cache_lockfile;
+
+/* Shared memory: the refusal counter, then (for the own table) the table. */
+typedef struct {
+    volatile apr_uint32_t refused;   /* stores refused or failed (socache backends) */
+    apr_uint32_t pad;
+} afb_cache_shm_t;
+
+static afb_cache_shm_t *afb_cache_shm;
+static afb_statetable_t *afb_cache_table;   /* NULL with a socache backend */
+
+#define AFB_TABLE_DEFAULT_SLOTS 65536u
+#define AFB_TABLE_MAX_SLOTS 16777216u
+
+/* `shmcb` or `shmcb:ENTRIES`: the module's own table (it keeps httpd's provider name so
+ * existing configurations keep working, but never evicts). */
+static const char *afb_table_configure(afb_server_conf_t *conf, const char *arg,
+                                       apr_pool_t *ptemp)
+{
+    long n = AFB_TABLE_DEFAULT_SLOTS;
+    if (arg && afb_parse_uint(arg, AFB_TABLE_MAX_SLOTS, &n) != AFB_OK)
+        return apr_psprintf(ptemp, "shmcb:%s: give the number of entries (1024 to %u), e.g. "
+                            "shmcb:65536", arg, AFB_TABLE_MAX_SLOTS);
+    if (n < 1024)
+        return "shmcb: at least 1024 entries";
+    conf->cache_prov = NULL;
+    conf->cache_slots = (unsigned)n;
+    return NULL;
+}
 
 typedef struct {
     afb_cache_t base;
@@ -29,6 +65,10 @@ const char *afb_cache_configure(afb_server_conf_t *conf, const char *spec, apr_p
     const char *name = colon ? apr_pstrndup(ptemp, spec, (apr_size_t)(colon - spec)) : spec;
     const char *arg = colon ? colon + 1 : NULL;
     const char *err;
+    conf->cache_spec = spec;
+    if (!strcmp(name, "shmcb"))
+        return afb_table_configure(conf, arg, ptemp);
+    conf->cache_slots = 0;
     conf->cache_prov = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
                                           AP_SOCACHE_PROVIDER_VERSION);
     if (!conf->cache_prov)
@@ -51,10 +91,32 @@ static server_rec *afb_cache_server;
 static apr_status_t afb_cache_destroy(void *data)
 {
     afb_server_conf_t *conf = data;
-    if (conf->cache_inst)
+    afb_cache_shm = NULL;
+    afb_cache_table = NULL;
+    if (conf->cache_prov && conf->cache_inst)
         conf->cache_prov->destroy(conf->cache_inst, afb_cache_server);
     conf->cache_inst = NULL;
     return APR_SUCCESS;
+}
+
+/* The counter, and the own table when there is no socache backend: anonymous shared memory
+ * made before the children fork, so each of them sees the same. A restart starts empty. */
+static int afb_cache_shm_create(afb_server_conf_t *conf, apr_pool_t *pconf, server_rec *s)
+{
+    apr_size_t head = APR_ALIGN_DEFAULT(sizeof(afb_cache_shm_t));
+    apr_size_t size = head + (conf->cache_slots ? afb_statetable_size(conf->cache_slots) : 0);
+    apr_shm_t *shm;
+    apr_status_t rv = apr_shm_create(&shm, size, NULL, pconf);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "AFB01150: AuthFallbackCache: cannot "
+                     "create %" APR_SIZE_T_FMT " bytes of shared memory", size);
+        return !OK;
+    }
+    afb_cache_shm = apr_shm_baseaddr_get(shm);
+    memset(afb_cache_shm, 0, head);
+    afb_cache_table = conf->cache_slots
+        ? afb_statetable_init((char *)afb_cache_shm + head, conf->cache_slots) : NULL;
+    return OK;
 }
 
 int afb_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
@@ -65,7 +127,8 @@ int afb_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
     const char *err;
     if (!conf || !conf->all->nelts)
         return OK;
-    if (!conf->cache_prov && (err = afb_cache_configure(conf, conf->cache_spec, ptemp, pconf))) {
+    if (!conf->cache_prov && !conf->cache_slots &&
+        (err = afb_cache_configure(conf, conf->cache_spec, ptemp, pconf))) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "AFB00005: AuthFallbackCache: %s", err);
         return !OK;
     }
@@ -73,14 +136,18 @@ int afb_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
                                 pconf, 0);
     if (rv != APR_SUCCESS)
         return !OK;
+    if (afb_cache_shm_create(conf, pconf, s) != OK)
+        return !OK;
+    afb_cache_server = s;
+    apr_pool_cleanup_register(pconf, conf, afb_cache_destroy, apr_pool_cleanup_null);
+    if (!conf->cache_prov)
+        return OK;
     rv = conf->cache_prov->init(conf->cache_inst, "auth_fallback", &hints, s, pconf);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s,
                      "AFB00006: AuthFallbackCache: cannot initialise %s", conf->cache_spec);
         return !OK;
     }
-    afb_cache_server = s;
-    apr_pool_cleanup_register(pconf, conf, afb_cache_destroy, apr_pool_cleanup_null);
     return OK;
 }
 
@@ -94,7 +161,55 @@ void afb_cache_child_init(apr_pool_t *pchild, server_rec *s)
 
 static int afb_cache_needs_lock(const afb_server_conf_t *conf)
 {
-    return conf->cache_prov->flags & AP_SOCACHE_FLAG_NOTMPSAFE;
+    return !conf->cache_prov || (conf->cache_prov->flags & AP_SOCACHE_FLAG_NOTMPSAFE);
+}
+
+/* Keys reach the table as a MAC under the cookie key: fixed-size, and nobody outside can
+ * choose where in the table they land. */
+static afb_status_t afb_table_key(const char *key, unsigned char digest[AFB_STATETABLE_KEY])
+{
+    unsigned char mac[32];
+    if (afb_keyring_mac(afb_main_conf()->keyring, key, strlen(key), mac) != AFB_OK)
+        return AFB_ERR;
+    memcpy(digest, mac, AFB_STATETABLE_KEY);
+    return AFB_OK;
+}
+
+static void afb_cache_count_refusal(void)
+{
+    if (afb_cache_shm)
+        apr_atomic_inc32(&afb_cache_shm->refused);
+}
+
+void afb_cache_stats(afb_cache_stats_t *out)
+{
+    afb_statetable_stats_t st;
+    memset(out, 0, sizeof(*out));
+    if (afb_cache_shm)
+        out->refused = apr_atomic_read32(&afb_cache_shm->refused);
+    if (!afb_cache_table || apr_global_mutex_lock(afb_cache_mutex) != APR_SUCCESS)
+        return;
+    afb_statetable_stats(afb_cache_table, apr_time_now(), &st);
+    apr_global_mutex_unlock(afb_cache_mutex);
+    out->capacity = st.capacity;
+    out->live = st.live;
+}
+
+static afb_status_t afb_table_get(const char *key, unsigned char *val, size_t *len)
+{
+    unsigned char digest[AFB_STATETABLE_KEY];
+    if (afb_table_key(key, digest) != AFB_OK)
+        return AFB_EIO;
+    return afb_statetable_get(afb_cache_table, digest, apr_time_now(), val, len);
+}
+
+static afb_status_t afb_table_set(const char *key, const unsigned char *val, size_t len,
+                                  apr_time_t expiry)
+{
+    unsigned char digest[AFB_STATETABLE_KEY];
+    if (afb_table_key(key, digest) != AFB_OK)
+        return AFB_EIO;
+    return afb_statetable_set(afb_cache_table, digest, val, len, expiry, apr_time_now());
 }
 
 static afb_status_t afb_cache_get(afb_cache_t *c, const char *key, unsigned char *val,
@@ -109,6 +224,12 @@ static afb_status_t afb_cache_get(afb_cache_t *c, const char *key, unsigned char
         p = rc->r->pool; /* providers such as redis allocate from it */
     if (lock && apr_global_mutex_lock(afb_cache_mutex) != APR_SUCCESS)
         return AFB_EIO;
+    if (!conf->cache_prov) {
+        afb_status_t st = afb_table_get(key, val, len);
+        if (lock)
+            apr_global_mutex_unlock(afb_cache_mutex);
+        return st;
+    }
     rv = conf->cache_prov->retrieve(conf->cache_inst, rc->r->server, (const unsigned char *)key,
                                     (unsigned int)strlen(key), val, &n, p);
     if (lock)
@@ -136,12 +257,21 @@ static afb_status_t afb_cache_set(afb_cache_t *c, const char *key, const unsigne
         p = rc->r->pool;
     if (lock && apr_global_mutex_lock(afb_cache_mutex) != APR_SUCCESS)
         return AFB_EIO;
+    if (!conf->cache_prov) {
+        afb_status_t st = afb_table_set(key, val, len, expiry);
+        if (lock)
+            apr_global_mutex_unlock(afb_cache_mutex);
+        if (st == AFB_ETOOBIG)
+            afb_cache_count_refusal();
+        return st;
+    }
     rv = conf->cache_prov->store(conf->cache_inst, rc->r->server, (const unsigned char *)key,
                                  (unsigned int)strlen(key), expiry, (unsigned char *)val,
                                  (unsigned int)len, p);
     if (lock)
         apr_global_mutex_unlock(afb_cache_mutex);
     if (rv != APR_SUCCESS) {
+        afb_cache_count_refusal();
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, rc->r,
                       "AFB00009: AuthFallbackCache %s: store failed", conf->cache_spec);
         afb_health_cache_error("store");
@@ -185,6 +315,10 @@ afb_status_t afb_cache_probe(apr_pool_t *p, server_rec *s, apr_interval_time_t d
     apr_status_t rv = APR_SUCCESS;
     int step;
     char ebuf[96];
+    if (conf && !conf->cache_prov && conf->cache_slots) { /* the own table: memory, no I/O */
+        *reason = afb_cache_table ? NULL : "not initialised";
+        return afb_cache_table ? AFB_OK : AFB_EIO;
+    }
     if (!conf || !conf->cache_inst) {
         *reason = "not initialised";
         return AFB_EIO;

@@ -50,6 +50,8 @@ typedef struct {
     const char *cache_spec;
     const ap_socache_provider_t *cache_prov;
     ap_socache_instance_t *cache_inst;
+    unsigned cache_slots;            /* entries of the own table (AuthFallbackCache shmcb);
+                                      * 0 with a socache backend */
     const char *event_log;           /* file, or "|pipe" */
     apr_file_t *event_fd;
     const char *override_file;
@@ -121,6 +123,12 @@ afb_cache_t *afb_cache_for(request_rec *r);
  * takes longer than `deadline`. AFB_OK, or an error with *reason for people. */
 afb_status_t afb_cache_probe(apr_pool_t *p, server_rec *s, apr_interval_time_t deadline,
                              const char **reason);
+typedef struct {
+    unsigned capacity;               /* entries of the own table; 0 with a socache backend */
+    unsigned live;                   /* of them, records not expired */
+    unsigned long refused;           /* new records refused (table full) or failed stores */
+} afb_cache_stats_t;
+void afb_cache_stats(afb_cache_stats_t *out);
 /* Mark key as used for ttl; *used says whether it already was (single use of OIDC states and
  * remote MFA codes). AFB_EIO when the cache cannot say. */
 afb_status_t afb_cache_once(request_rec *r, const char *key, apr_interval_time_t ttl, int *used);

@@ -77,6 +77,7 @@ typedef struct {
     int ublocked, cblocked;
     long uwait, cwait;
     int reserved;
+    int unkept;      /* the store could not keep a count it could read: refused, fail closed */
 } afb_attempt_t;
 
 static afb_status_t afb_attempt_reserve(afb_cache_t *c, void *baton)
@@ -84,17 +85,31 @@ static afb_status_t afb_attempt_reserve(afb_cache_t *c, void *baton)
     afb_attempt_t *a = baton;
     apr_pool_t *p = a->r->pool;
     apr_time_t now = apr_time_now();
-    if (a->ukey && afb_throttle_check(c, p, a->ukey, &a->upol, now, &a->ublocked,
-                                      &a->uwait) != AFB_OK)
-        a->ublocked = 0; /* a cache outage does not lock everyone out; logged by the cache */
-    if (afb_throttle_check(c, p, a->ckey, &a->cpol, now, &a->cblocked, &a->cwait) != AFB_OK)
-        a->cblocked = 0;
+    int uread = 0, cread;
+    afb_status_t ust = AFB_OK, cst;
+    /* A cache outage (nothing can be read) does not lock everyone out; logged by the cache. */
+    if (a->ukey)
+        uread = afb_throttle_check(c, p, a->ukey, &a->upol, now, &a->ublocked,
+                                   &a->uwait) == AFB_OK;
+    cread = afb_throttle_check(c, p, a->ckey, &a->cpol, now, &a->cblocked, &a->cwait) == AFB_OK;
+    a->ublocked &= uread;
+    a->cblocked &= cread;
     if (a->ublocked || a->cblocked)
         return AFB_OK;
     if (a->ukey)
-        (void)!afb_throttle_fail(c, p, a->ukey, &a->upol, now);
-    (void)!afb_throttle_fail(c, p, a->ckey, &a->cpol, now);
+        ust = afb_throttle_fail(c, p, a->ukey, &a->upol, now);
+    cst = afb_throttle_fail(c, p, a->ckey, &a->cpol, now);
     a->reserved = 1;
+    /* A store that answers but cannot keep a new count (the table is full) would let every
+     * guess through uncounted: this attempt is refused instead (docs/operations.md). */
+    if ((uread && ust != AFB_OK) || (cread && cst != AFB_OK)) {
+        if (a->ukey && ust == AFB_OK) /* give back only the counts that were kept */
+            (void)!afb_throttle_refund(c, p, a->ukey, &a->upol, now);
+        if (cst == AFB_OK)
+            (void)!afb_throttle_refund(c, p, a->ckey, &a->cpol, now);
+        a->reserved = 0;
+        a->unkept = 1;
+    }
     return AFB_OK;
 }
 
@@ -134,8 +149,22 @@ static void afb_throttled_event(request_rec *r, const afb_flow_t *flow, const ch
     afb_event_emit(ev);
 }
 
+/* The shared table is full: the attempt cannot be counted, so it is not judged. */
+static int afb_attempt_unkept(request_rec *r, int *status)
+{
+    long count = afb_event_rate_take("cache.refused");
+    if (count)
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "AFB01151: AuthFallbackCache is full: %ld "
+                      "sign-in attempt(s) refused because their count could not be kept; "
+                      "raise the number of entries (docs/operations.md)", count);
+    apr_table_setn(r->err_headers_out, "Retry-After", apr_ltoa(r->pool, AFB_RETRY_AFTER));
+    *status = afb_page(r, HTTP_SERVICE_UNAVAILABLE, "Try again later",
+                       "<p>Sign-in is busy right now. Please try again in a minute.</p>");
+    return 1;
+}
+
 /* Count this attempt, or 1 (and the 429 page in *status) when the user or client is
- * throttled. */
+ * throttled, or the 503 page when the count cannot be kept. */
 static int afb_throttled(request_rec *r, const afb_flow_t *flow, const char *user,
                          afb_attempt_t *a, int *status)
 {
@@ -145,7 +174,11 @@ static int afb_throttled(request_rec *r, const afb_flow_t *flow, const char *use
     a->ckey = afb_client_key(r);
     a->upol = afb_policy(1);
     a->cpol = afb_policy(0);
-    if (afb_cache_locked(r, afb_attempt_reserve, a) != AFB_OK || (!a->ublocked && !a->cblocked))
+    if (afb_cache_locked(r, afb_attempt_reserve, a) != AFB_OK)
+        return 0;
+    if (a->unkept)
+        return afb_attempt_unkept(r, status);
+    if (!a->ublocked && !a->cblocked)
         return 0;
     afb_throttled_event(r, flow, user, a);
     apr_table_setn(r->err_headers_out, "Retry-After",

@@ -97,6 +97,16 @@ static json_t *afb_depends_json(const afb_provider_t *prov)
     return arr;
 }
 
+/* The shared table of throttle and single-use records (docs/operations.md, cache sizing). */
+static void afb_cache_table_json(json_t *o)
+{
+    afb_cache_stats_t cs;
+    afb_cache_stats(&cs);
+    json_object_set_new(o, "capacity", json_integer((json_int_t)cs.capacity));
+    json_object_set_new(o, "entries", json_integer((json_int_t)cs.live));
+    json_object_set_new(o, "refused", json_integer((json_int_t)cs.refused));
+}
+
 static json_t *afb_cache_json(apr_pool_t *p, const afb_snapshot_t *snap)
 {
     const afb_health_rec_t *h = &snap->cache;
@@ -115,6 +125,7 @@ static json_t *afb_cache_json(apr_pool_t *p, const afb_snapshot_t *snap)
     json_object_set_new(o, "probe_latency_seconds", json_real(afb_secs(h->last_latency)));
     json_object_set_new(o, "errors", json_integer((json_int_t)h->passive_events));
     json_object_set_new(o, "while_down", down ? json_string(AFB_CACHE_DOWN_NOTE) : json_null());
+    afb_cache_table_json(o);
     return o;
 }
 
@@ -151,6 +162,7 @@ static json_t *afb_row_json(apr_pool_t *p, const afb_row_t *row)
     json_object_set_new(o, "throttled", json_integer((json_int_t)h->throttled));
     return o;
 }
+
 
 static int afb_status_json(request_rec *r, const afb_snapshot_t *snap)
 {
@@ -289,9 +301,26 @@ static void afb_prom_signins(request_rec *r, const afb_snapshot_t *snap)
     }
 }
 
-/* Evictions are not exported: httpd's socache interface does not report them. */
+/* The shared table of throttle and single-use records (docs/operations.md, cache sizing):
+ * refusals are counted, never evictions (the table has none; Redis and memcached are run
+ * without). */
+static void afb_prom_cache_table(request_rec *r)
+{
+    afb_cache_stats_t cs;
+    afb_cache_stats(&cs);
+    afb_metric_head(r, "cache_capacity", "gauge",
+                    "Entries of the shared table (0: a socache backend such as Redis).");
+    ap_rprintf(r, "auth_fallback_cache_capacity %u\n", cs.capacity);
+    afb_metric_head(r, "cache_entries", "gauge", "Live records in the shared table.");
+    ap_rprintf(r, "auth_fallback_cache_entries %u\n", cs.live);
+    afb_metric_head(r, "cache_refused_total", "counter",
+                    "New throttle or single-use records refused (table full) or not stored.");
+    ap_rprintf(r, "auth_fallback_cache_refused_total %lu\n", cs.refused);
+}
+
 static void afb_prom_cache(request_rec *r, const afb_snapshot_t *snap)
 {
+    afb_prom_cache_table(r);
     if (!snap->has_cache)
         return;
     afb_metric_head(r, "cache_up", "gauge",
@@ -362,6 +391,7 @@ static void afb_html_cache(request_rec *r, const afb_snapshot_t *snap)
 
 static int afb_status_html(request_rec *r, const afb_snapshot_t *snap)
 {
+    afb_cache_stats_t cs;
     int i;
     ap_set_content_type(r, "text/html; charset=utf-8");
     ap_rputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -397,7 +427,12 @@ static int afb_status_html(request_rec *r, const afb_snapshot_t *snap)
                    afb_html_escape(r->pool, h->last_error), h->passes, h->fails, h->transitions,
                    h->auth_successes, h->auth_failures, h->fallbacks);
     }
-    ap_rputs("</table></body></html>\n", r);
+    ap_rputs("</table>\n", r);
+    afb_cache_stats(&cs);
+    ap_rprintf(r, "<p>Shared records: <span class=\"cache-entries\">%u</span> of %u entries; "
+               "refused (full or not stored): <span class=\"cache-refused\">%lu</span></p>\n",
+               cs.live, cs.capacity, cs.refused);
+    ap_rputs("</body></html>\n", r);
     return OK;
 }
 
