@@ -22,6 +22,11 @@
 #define AFB_EVENT_RATE_KEYS 1024   /* rate-limited event keys kept per process */
 #define AFB_OIDC_MAX_PENDING 4     /* OIDC sign-ins (tabs) kept per browser */
 
+/* ---- the shared table of throttle and single-use records (AuthFallbackCache shmcb) ---- */
+#define AFB_TABLE_DEFAULT_SLOTS 65536u /* about 48 bytes each: 3 MiB (docs/operations.md) */
+#define AFB_TABLE_MIN_SLOTS 1024u
+#define AFB_TABLE_MAX_SLOTS 16777216u
+
 /* ---- lifetimes (seconds) ---- */
 #define AFB_FLOW_LIFETIME 600          /* a sign-in form stays usable */
 #define AFB_OIDC_PENDING_LIFETIME 600  /* to finish at the OpenID Provider; a state's single use */

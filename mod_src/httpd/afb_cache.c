@@ -33,8 +33,6 @@ typedef struct {
 static afb_cache_shm_t *afb_cache_shm;
 static afb_statetable_t *afb_cache_table;   /* NULL with a socache backend */
 
-#define AFB_TABLE_DEFAULT_SLOTS 65536u
-#define AFB_TABLE_MAX_SLOTS 16777216u
 
 /* `shmcb` or `shmcb:ENTRIES`: the module's own table (it keeps httpd's provider name so
  * existing configurations keep working, but never evicts). */
@@ -45,7 +43,7 @@ static const char *afb_table_configure(afb_server_conf_t *conf, const char *arg,
     if (arg && afb_parse_uint(arg, AFB_TABLE_MAX_SLOTS, &n) != AFB_OK)
         return apr_psprintf(ptemp, "shmcb:%s: give the number of entries (1024 to %u), e.g. "
                             "shmcb:65536", arg, AFB_TABLE_MAX_SLOTS);
-    if (n < 1024)
+    if (n < (long)AFB_TABLE_MIN_SLOTS)
         return "shmcb: at least 1024 entries";
     conf->cache_prov = NULL;
     conf->cache_slots = (unsigned)n;
