@@ -8,6 +8,7 @@
 
 #include "authfb/common.h"
 #include "authfb/nthash.h"
+#include "authfb/util.h"
 #include <apr_tables.h>
 
 #define AFB_PW_MAX_LINE 4096
@@ -57,10 +58,12 @@ afb_status_t afb_hash_verify(apr_pool_t *p, const char *hash, const char *passwo
 
 /* Parse a whole store. Blank lines and lines starting with '#' are skipped. A raw NT hash
  * (afb_nthash_is_raw: a password equivalent) is never loaded: its line is skipped and counted
- * by afb_pwstore_refused_nt(), whoever loads the store warns. Any malformed
- * line (no ':', empty user, unknown hash format, duplicate user, over-long line) fails the
- * whole parse with *err = "line N: reason" (never the hash itself). *weak counts APR-format
- * entries. */
+ * by afb_pwstore_refused_nt(), whoever loads the store warns. A line that cannot be used (no
+ * ':', empty or over-long user name, unknown or refused hash scheme, malformed hash, a user
+ * already given on an earlier line, over-long line, NUL byte) is left out and recorded in
+ * afb_pwstore_skips() as "line N: reason" (never the hash itself); the other users still
+ * load. A store with records but none usable fails as a whole (AFB_EINVAL, *err says so).
+ * *weak counts APR-format entries. */
 afb_status_t afb_pwstore_parse(apr_pool_t *p, const char *text, size_t len,
                                afb_pwstore_t **out, int *weak, const char **err) AFB_MUST_CHECK;
 /* The hash verified for an unknown user: the first entry of the store's most common kind
@@ -74,6 +77,8 @@ const char *afb_pwstore_lookup(const afb_pwstore_t *s, const char *user);
 apr_array_header_t *afb_pwstore_users(const afb_pwstore_t *s, apr_pool_t *p);
 /* The rounds of an NT-derived entry, or 0 when it is not one. */
 long afb_ntpbkdf2_rounds(const char *entry);
+/* The lines the parse left out as unusable (never NULL for a parsed store). */
+const afb_skips_t *afb_pwstore_skips(const afb_pwstore_t *s);
 /* Lines skipped because they carried a raw NT hash. */
 int afb_pwstore_refused_nt(const afb_pwstore_t *s);
 /* Entries in the NT-derived format (they need MD4: afb_nthash_available()). */

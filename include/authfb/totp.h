@@ -7,6 +7,7 @@
 #define AUTHFB_TOTP_H
 
 #include "authfb/common.h"
+#include "authfb/util.h"
 
 typedef enum { AFB_TOTP_SHA1 = 0, AFB_TOTP_SHA256, AFB_TOTP_SHA512 } afb_totp_alg_t;
 
@@ -39,10 +40,16 @@ afb_status_t afb_hotp(const unsigned char *key, size_t keylen, afb_totp_alg_t al
 afb_status_t afb_totp_verify(const afb_totp_entry_t *e, const char *code, apr_time_t now,
                              int window, int64_t *step) AFB_MUST_CHECK;
 
+/* Parses the secrets store. A line that cannot be used (secret not base32 or shorter than 80
+ * bits, bad digits, period or algorithm, empty, over-long or repeated user name, too many
+ * fields, over-long line) is left out and recorded in afb_totp_store_skips() as
+ * "line N: reason" (never the secret); the others still load. A store with records but none
+ * usable fails as a whole (AFB_EINVAL, *err says so). */
 afb_status_t afb_totp_store_parse(apr_pool_t *p, const char *text, size_t len,
                                   afb_totp_store_t **out, const char **err) AFB_MUST_CHECK;
 const afb_totp_entry_t *afb_totp_store_find(const afb_totp_store_t *s, const char *user);
 int afb_totp_store_count(const afb_totp_store_t *s);
+const afb_skips_t *afb_totp_store_skips(const afb_totp_store_t *s);
 
 /* ---- self-service enrollment (stores with enroll=on) ---- */
 

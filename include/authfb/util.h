@@ -42,13 +42,26 @@ afb_status_t afb_form_parse(apr_pool_t *p, const char *body, size_t len, int max
  * bytes, "NUL byte in line"). *cursor moves past the line either way. */
 const char *afb_next_line(char **cursor, char *end, size_t max, char **line);
 
+/* The records a store parser left out: how many, and the first AFB_SKIPS_NOTES_MAX reasons
+ * as "line N: reason" (a line number and a reason, never the content of the line). */
+#define AFB_SKIPS_NOTES_MAX 20
+typedef struct {
+    int count;
+    apr_array_header_t *notes; /* const char *; NULL until the first skip */
+} afb_skips_t;
+void afb_skips_add(apr_pool_t *p, afb_skips_t *sk, int lineno, const char *why);
+/* "no usable record (N skipped; first: line L: reason)" for a store that has none left. */
+const char *afb_skips_none_usable(apr_pool_t *p, const afb_skips_t *sk);
+
 /* The line loop of the line-oriented stores: every line of buf..end (writable; cut in place)
  * that is neither blank nor a '#' comment goes to fn, which returns NULL or why the line is
- * refused. The first refusal (over max bytes, a NUL byte, or fn's) ends the loop: AFB_EINVAL
- * with *err "line N: WHY" (by number, never the line's content). */
+ * refused (a refusal is also a line over max bytes or with a NUL byte). With skips, a refused
+ * line is recorded there ("line N: WHY", by number, never the line's content) and the loop
+ * goes on: one bad record never spoils the others. Without (NULL), the first refusal ends
+ * the loop: AFB_EINVAL with *err "line N: WHY". */
 typedef const char *afb_line_fn(void *baton, char *line);
 afb_status_t afb_lines_each(apr_pool_t *p, char *buf, char *end, size_t max, afb_line_fn *fn,
-                            void *baton, const char **err) AFB_MUST_CHECK;
+                            void *baton, afb_skips_t *skips, const char **err) AFB_MUST_CHECK;
 
 /* Big-endian 64-bit integers in the fixed binary records (cookies, cache entries). */
 void afb_be64_put(unsigned char out[8], uint64_t v);

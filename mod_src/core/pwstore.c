@@ -37,6 +37,7 @@ struct afb_pwstore_t {
     int count_nt;            /* entries in the NT-derived format */
     int refused_nt;          /* raw NT hash lines skipped */
     const char *dummy_hash;  /* representative entry, verified for unknown users */
+    afb_skips_t skips;       /* lines left out, with their reasons */
 };
 
 /* Hashes of one kind and cost ("$2b$12", "$6$rounds=656000", "$y$j9T", "$pbkdf2-sha256$29000"):
@@ -538,7 +539,12 @@ static afb_status_t parse_lines(afb_pwstore_t *s, apr_pool_t *p, char *buf, size
     c.weak = weak;
     c.tally.p = p;
     c.tally.classes = apr_hash_make(p);
-    st = afb_lines_each(p, buf, buf + len, AFB_PW_MAX_LINE, entry_line, &c, err);
+    /* A line that cannot be used is left out with its reason; the others still load. */
+    st = afb_lines_each(p, buf, buf + len, AFB_PW_MAX_LINE, entry_line, &c, &s->skips, err);
+    if (st == AFB_OK && s->count == 0 && s->skips.count > 0) {
+        *err = afb_skips_none_usable(p, &s->skips);
+        return AFB_EINVAL;
+    }
     if (st == AFB_OK)
         s->dummy_hash = representative_hash(&c.tally);
     return st;
@@ -610,6 +616,11 @@ long afb_ntpbkdf2_rounds(const char *entry)
         rounds = h.rounds;
     OPENSSL_cleanse(&h, sizeof(h));
     return rounds;
+}
+
+const afb_skips_t *afb_pwstore_skips(const afb_pwstore_t *s)
+{
+    return s ? &s->skips : NULL;
 }
 
 int afb_pwstore_refused_nt(const afb_pwstore_t *s)

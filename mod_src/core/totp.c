@@ -24,6 +24,7 @@ struct afb_totp_store_t {
     apr_array_header_t *entries;   /* afb_totp_entry_t *, for zeroing */
     char *text;                    /* in-place parsed copy of the file */
     size_t text_len;
+    afb_skips_t skips;             /* lines left out, with their reasons */
 };
 
 /* ---- base32 ------------------------------------------------------------------------ */
@@ -366,8 +367,14 @@ static const char *entry_line(void *baton, char *line)
 static afb_status_t parse_lines(apr_pool_t *p, afb_totp_store_t *s, const char **err)
 {
     entry_ctx_t c = {p, s};
-    return afb_lines_each(p, s->text, s->text + s->text_len - 1, TOTP_MAX_LINE, entry_line, &c,
-                          err);
+    /* A line that cannot be used is left out with its reason; the others still load. */
+    afb_status_t st = afb_lines_each(p, s->text, s->text + s->text_len - 1, TOTP_MAX_LINE,
+                                     entry_line, &c, &s->skips, err);
+    if (st == AFB_OK && apr_hash_count(s->users) == 0 && s->skips.count > 0) {
+        *err = afb_skips_none_usable(p, &s->skips);
+        return AFB_EINVAL;
+    }
+    return st;
 }
 
 afb_status_t afb_totp_store_parse(apr_pool_t *p, const char *text, size_t len,
@@ -405,4 +412,9 @@ const afb_totp_entry_t *afb_totp_store_find(const afb_totp_store_t *s, const cha
 int afb_totp_store_count(const afb_totp_store_t *s)
 {
     return s ? (int)apr_hash_count(s->users) : 0;
+}
+
+const afb_skips_t *afb_totp_store_skips(const afb_totp_store_t *s)
+{
+    return s ? &s->skips : NULL;
 }

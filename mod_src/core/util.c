@@ -540,8 +540,24 @@ static int afb_line_is_blank(const char *line)
     return 1;
 }
 
+void afb_skips_add(apr_pool_t *p, afb_skips_t *sk, int lineno, const char *why)
+{
+    sk->count++;
+    if (sk->notes == NULL)
+        sk->notes = apr_array_make(p, 4, sizeof(const char *));
+    if (sk->notes->nelts < AFB_SKIPS_NOTES_MAX)
+        APR_ARRAY_PUSH(sk->notes, const char *) = apr_psprintf(p, "line %d: %s", lineno, why);
+}
+
+const char *afb_skips_none_usable(apr_pool_t *p, const afb_skips_t *sk)
+{
+    return apr_psprintf(p, "no usable record (%d skipped; first: %s)", sk->count,
+                        sk->notes && sk->notes->nelts
+                            ? APR_ARRAY_IDX(sk->notes, 0, const char *) : "none");
+}
+
 afb_status_t afb_lines_each(apr_pool_t *p, char *buf, char *end, size_t max, afb_line_fn *fn,
-                            void *baton, const char **err)
+                            void *baton, afb_skips_t *skips, const char **err)
 {
     char *cursor = buf;
     int lineno = 0;
@@ -553,7 +569,10 @@ afb_status_t afb_lines_each(apr_pool_t *p, char *buf, char *end, size_t max, afb
             continue;
         if (why == NULL)
             why = fn(baton, line);
-        if (why != NULL) {
+        if (why != NULL && skips != NULL) {
+            afb_skips_add(p, skips, lineno, why);
+        }
+        else if (why != NULL) {
             *err = apr_psprintf(p, "line %d: %s", lineno, why);
             return AFB_EINVAL;
         }

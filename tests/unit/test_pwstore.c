@@ -257,23 +257,36 @@ static void test_store_empty_text(void **state)
     assert_int_equal(weak, 0);
 }
 
-/* The store must fail as a whole, name the line, and never echo the hash field. */
+/* The line is left out with its number and a reason, never the hash field; the other users
+ * of the store still load. A store with no usable line left fails as a whole. */
 static void expect_refused(apr_pool_t *p, const char *text, size_t len, int line,
                            const char *secret_part)
 {
-    afb_pwstore_t *s = (afb_pwstore_t *)p; /* must be reset to NULL */
-    const char *err = NULL;
+    afb_pwstore_t *s = (afb_pwstore_t *)p; /* must be reset to NULL on failure */
+    const char *err = NULL, *note;
     int weak = -1;
     const char *prefix = apr_psprintf(p, "line %d: ", line);
+    afb_status_t st = afb_pwstore_parse(p, text, len, &s, &weak, &err);
 
-    assert_int_equal(afb_pwstore_parse(p, text, len, &s, &weak, &err), AFB_EINVAL);
-    assert_null(s);
-    assert_non_null(err);
-    print_message("%s\n", err);
-    assert_memory_equal(err, prefix, strlen(prefix));
-    assert_true(strlen(err) > strlen(prefix));
+    if (st == AFB_EINVAL) {
+        assert_null(s);
+        assert_non_null(err);
+        print_message("%s\n", err);
+        assert_non_null(strstr(err, "no usable record"));
+        assert_non_null(strstr(err, prefix));
+        if (secret_part)
+            assert_null(strstr(err, secret_part));
+        return;
+    }
+    assert_int_equal(st, AFB_OK);
+    assert_true(afb_pwstore_count(s) > 0);
+    assert_int_equal(afb_pwstore_skips(s)->count, 1);
+    note = APR_ARRAY_IDX(afb_pwstore_skips(s)->notes, 0, const char *);
+    print_message("%s\n", note);
+    assert_memory_equal(note, prefix, strlen(prefix));
+    assert_true(strlen(note) > strlen(prefix));
     if (secret_part)
-        assert_null(strstr(err, secret_part));
+        assert_null(strstr(note, secret_part));
 }
 
 static void expect_refused_str(apr_pool_t *p, const char *text, int line, const char *secret)
@@ -309,6 +322,55 @@ static void test_store_malformed(void **state)
     expect_refused_str(p, apr_pstrcat(p, head, "carol:" H_DES, NULL), 3, H_DES);
 }
 
+/* One bad record never locks out everyone: the good users sign in, the bad one is unknown. */
+static void test_store_skips_bad_records(void **state)
+{
+    apr_pool_t *p = *state;
+    afb_pwstore_t *s = NULL;
+    const char *err = NULL;
+    const char *text = "alice:" H_YESCRYPT "\nbob:" H_DES "\ncarol:" H_SHA512 "\n"
+                       "alice:" H_SHA1 "\ndave:$2y$05$tooShort\n";
+
+    assert_int_equal(afb_pwstore_parse(p, text, strlen(text), &s, NULL, &err), AFB_OK);
+    assert_int_equal(afb_pwstore_count(s), 2);
+    assert_int_equal(afb_pwstore_skips(s)->count, 3);
+    assert_string_equal(APR_ARRAY_IDX(afb_pwstore_skips(s)->notes, 0, const char *),
+                        "line 2: unsupported hash format (plaintext, DES-crypt and unknown "
+                        "schemes are refused)");
+    assert_string_equal(APR_ARRAY_IDX(afb_pwstore_skips(s)->notes, 1, const char *),
+                        "line 4: duplicate user");
+    assert_string_equal(APR_ARRAY_IDX(afb_pwstore_skips(s)->notes, 2, const char *),
+                        "line 5: malformed hash");
+    assert_int_equal(afb_pwstore_verify(s, p, "alice", PW), AFB_OK);  /* the first line wins */
+    assert_int_equal(afb_pwstore_verify(s, p, "carol", PW), AFB_OK);
+    assert_int_equal(afb_pwstore_verify(s, p, "bob", PW), AFB_ENOENT);
+    assert_int_equal(afb_pwstore_verify(s, p, "dave", PW), AFB_ENOENT);
+    assert_int_equal(afb_pwstore_skips(parse_ok(p, good_store, NULL))->count, 0);
+}
+
+/* Records but none usable: the store fails as a whole; an empty store is still fine. */
+static void test_store_none_usable(void **state)
+{
+    apr_pool_t *p = *state;
+    afb_pwstore_t *s = NULL;
+    const char *err = NULL;
+    const char *text = "# all bad\nbob:" H_DES "\ncarol:hunter2\n";
+    apr_array_header_t *many = apr_array_make(p, 30, sizeof(const char *));
+
+    assert_int_equal(afb_pwstore_parse(p, text, strlen(text), &s, NULL, &err), AFB_EINVAL);
+    assert_null(s);
+    assert_string_equal(err, "no usable record (2 skipped; first: line 2: unsupported hash "
+                             "format (plaintext, DES-crypt and unknown schemes are refused))");
+    assert_null(strstr(err, "hunter2"));
+    /* Notes are capped, the count is not. */
+    for (int i = 0; i < 30; i++)
+        APR_ARRAY_PUSH(many, const char *) = apr_psprintf(p, "u%d:x\n", i);
+    text = apr_pstrcat(p, apr_array_pstrcat(p, many, 0), "ok:" H_SHA1 "\n", NULL);
+    assert_int_equal(afb_pwstore_parse(p, text, strlen(text), &s, NULL, &err), AFB_OK);
+    assert_int_equal(afb_pwstore_skips(s)->count, 30);
+    assert_int_equal(afb_pwstore_skips(s)->notes->nelts, AFB_SKIPS_NOTES_MAX);
+}
+
 static void test_store_caps(void **state)
 {
     apr_pool_t *p = *state;
@@ -320,7 +382,7 @@ static void test_store_caps(void **state)
 
     assert_int_equal(afb_pwstore_verify(s, p, user255, PW), AFB_OK);
     expect_refused_str(p, apr_pstrcat(p, user256, ":" H_SHA1 "\n", NULL), 1, "h0Vy56Wu");
-    /* An over-long line, even a comment, fails the store. */
+    /* An over-long line, even a comment, is left out. */
     expect_refused_str(p, apr_pstrcat(p, "alice:" H_SHA1 "\nbob:", filler, "\n", NULL), 2,
                        "xxxxxxxx");
     expect_refused_str(p, apr_pstrcat(p, "#", filler, "\nalice:" H_SHA1 "\n", NULL), 1,
@@ -369,6 +431,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unusable_hashes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_good, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_no_weak, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_skips_bad_records, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_none_usable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_unknown_user, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_empty_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_malformed, setup, teardown),

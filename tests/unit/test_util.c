@@ -387,14 +387,14 @@ static void test_lines_each(void **state)
     char longline[] = "0123456789\n";
     const char *err = NULL;
     (void)state;
-    assert_int_equal(afb_lines_each(pool, text, text + strlen(text), 64, collect_line, seen,
+    assert_int_equal(afb_lines_each(pool, text, text + strlen(text), 64, collect_line, seen, NULL,
                                     &err), AFB_EINVAL);
     assert_string_equal(err, "line 5: refused");
     assert_int_equal(seen->nelts, 2);
     assert_string_equal(APR_ARRAY_IDX(seen, 0, const char *), "one");
     assert_string_equal(APR_ARRAY_IDX(seen, 1, const char *), "two");
     assert_int_equal(afb_lines_each(pool, longline, longline + strlen(longline), 4,
-                                    collect_line, seen, &err), AFB_EINVAL);
+                                    collect_line, seen, NULL, &err), AFB_EINVAL);
     assert_string_equal(err, "line 1: line too long");
 }
 
