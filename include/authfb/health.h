@@ -24,7 +24,7 @@
 
 #define AFB_HEALTH_REC_MAGIC   0x41464252u /* "AFBR" */
 #define AFB_HEALTH_TABLE_MAGIC 0x41464254u /* "AFBT" */
-#define AFB_HEALTH_VERSION     3u          /* bump on any change of the layouts below */
+#define AFB_HEALTH_VERSION     4u          /* bump on any change of the layouts below */
 #define AFB_HEALTH_NAME_MAX    33          /* provider names are 1..32 characters */
 #define AFB_HEALTH_ERROR_MAX   160         /* last error text, truncated */
 #define AFB_HEALTH_REASON_MAX  200         /* transition reason text, truncated */
@@ -81,6 +81,15 @@ typedef struct {
     /* Derived state (depends=): DOWN while a dependency is not available. */
     int32_t dep_down;                 /* 1: a dependency is DOWN */
     char dep_cause[AFB_HEALTH_REASON_MAX]; /* "depends on adfs, which is DOWN", "" if none */
+    /* File-backed stores (password, totp), as the last probe read the file. */
+    int32_t store_records;            /* usable records in the file */
+    int32_t store_skipped;            /* records left out as unusable */
+    int32_t store_held;               /* 1: the file's copy is held back (deletion guard) */
+    int32_t store_held_users;         /* users in the held copy */
+    int32_t store_kept_users;         /* users in the copy kept in use while one is held */
+    int32_t store_release_line;        /* 1: the override file has a NAME release line */
+    uint64_t store_held_sig;          /* identity (mtime, size, inode) of the held copy */
+    uint64_t store_released_sig;      /* the held copy the operator released, 0 = none */
 } afb_health_rec_t;
 
 /* What a state change looked like, for the error log and the health.transition event. */

@@ -56,6 +56,25 @@ typedef struct {
     int locked;            /* the caller holds the mutex already */
 } afb_req_cache_t;
 
+static const char *afb_cache_missing(apr_pool_t *ptemp, const char *name)
+{
+    return apr_psprintf(ptemp, "unknown socache provider '%s' (is mod_socache_%s loaded?)",
+                        name, name);
+}
+
+const char *afb_cache_check(const afb_server_conf_t *conf, apr_pool_t *ptemp)
+{
+    const char *spec = conf->cache_spec, *colon;
+    const char *name;
+    if (conf->cache_prov || !spec)
+        return NULL;
+    colon = strchr(spec, ':');
+    name = colon ? apr_pstrndup(ptemp, spec, (apr_size_t)(colon - spec)) : spec;
+    if (!ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name, AP_SOCACHE_PROVIDER_VERSION))
+        return afb_cache_missing(ptemp, name);
+    return NULL;
+}
+
 const char *afb_cache_configure(afb_server_conf_t *conf, const char *spec, apr_pool_t *ptemp,
                                 apr_pool_t *pconf)
 {
@@ -70,8 +89,7 @@ const char *afb_cache_configure(afb_server_conf_t *conf, const char *spec, apr_p
     conf->cache_prov = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
                                           AP_SOCACHE_PROVIDER_VERSION);
     if (!conf->cache_prov)
-        return apr_psprintf(ptemp, "unknown socache provider '%s' (is mod_socache_%s loaded?)",
-                            name, name);
+        return afb_cache_missing(ptemp, name);
     err = conf->cache_prov->create(&conf->cache_inst, arg, ptemp, pconf);
     if (err)
         return apr_psprintf(ptemp, "socache %s: %s", name, err);

@@ -542,18 +542,28 @@ static int afb_check_depends(apr_pool_t *ptemp, server_rec *s)
     return !OK;
 }
 
-/* Cross-directive checks that need the whole configuration; run by configtest too. */
+/* Cross-directive checks that need the whole configuration. Runs at configtest as at every
+ * start and graceful restart: whatever would stop httpd later for a configuration reason is
+ * refused here, with the same message. */
 int afb_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
+    const char *err;
     (void)pconf; (void)plog;
     if (afb_confcheck_tree(ptemp, s) != OK || afb_check_depends(ptemp, s) != OK)
         return !OK;
-    if (afb_main && afb_main->all->nelts && afb_keyring_count(afb_main->keyring) == 0) {
+    if (!afb_main || !afb_main->all->nelts)
+        return OK;
+    if (afb_keyring_count(afb_main->keyring) == 0) {
         ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s,
                      "AFB00001: AuthFallbackCryptoKey: required when AuthFallbackProvider is "
                      "used (in %s); create one with: head -c 32 /dev/urandom > FILE",
                      APR_ARRAY_IDX(afb_main->all, 0, afb_provider_t *)->declared_at);
         return !OK;
     }
-    return OK;
+    if ((err = afb_cache_check(afb_main, ptemp))) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s,
+                     "AFB00005: AuthFallbackCache: %s", err);
+        return !OK;
+    }
+    return afb_event_log_check(ptemp, s);
 }

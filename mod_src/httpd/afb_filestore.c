@@ -1,7 +1,10 @@
 /* File-backed stores (password hashes, TOTP secrets): loaded at configuration time, then
- * reloaded in each child when the sync job replaces the file. A copy that fails to parse
- * never replaces the last good one. Generations are reference-counted so a reload never frees
- * a copy another thread is verifying against. */
+ * reloaded in each child when the sync job replaces the file. A store is data, not
+ * configuration: a file that is missing, unreadable, too large or unusable as a whole never
+ * stops httpd; the provider has no copy (it counts as DOWN, docs/operations.md) until the file
+ * becomes good. A copy that fails to parse never replaces the last good one; a record that
+ * cannot be used is left out with a warning. Generations are reference-counted so a reload
+ * never frees a copy another thread is verifying against. */
 #include <apr_strings.h>
 #include <apr_file_io.h>
 #include <apr_file_info.h>
@@ -18,7 +21,7 @@ APLOG_USE_MODULE(auth_fallback);
 
 struct afb_store_gen_t {
     apr_pool_t *pool;     /* NULL for the configuration-time copy (lives in pconf) */
-    void *data;
+    void *data;           /* NULL: no usable copy */
     int refs;
 };
 
@@ -56,6 +59,21 @@ static const char *afb_store_read(apr_pool_t *p, const char *path, const char **
     return NULL;
 }
 
+/* One warning per record left out: file, line and reason, never the content. */
+static void afb_store_warn_skips(afb_filestore_t *fs, const afb_skips_t *sk)
+{
+    int i;
+    if (!sk || !sk->count)
+        return;
+    for (i = 0; sk->notes && i < sk->notes->nelts; i++)
+        afb_log(AFB_LOG_WARN, 1101, "provider %s: %s %s: record left out",
+                fs->prov->conf.name, fs->prov->conf.arg,
+                APR_ARRAY_IDX(sk->notes, i, const char *));
+    if (sk->count > AFB_SKIPS_NOTES_MAX)
+        afb_log(AFB_LOG_WARN, 1102, "provider %s: %s: %d more records left out",
+                fs->prov->conf.name, fs->prov->conf.arg, sk->count - AFB_SKIPS_NOTES_MAX);
+}
+
 static const char *afb_store_parse(afb_filestore_t *fs, apr_pool_t *p, const char *text,
                                    apr_size_t len, void **data)
 {
@@ -70,6 +88,7 @@ static const char *afb_store_parse(afb_filestore_t *fs, apr_pool_t *p, const cha
                     "is a password equivalent: skipped; store NT hashes as $nt-pbkdf2-sha256$ "
                     "(afb-phs-sync)", fs->prov->conf.name, afb_pwstore_refused_nt(ps),
                     fs->prov->conf.arg);
+        afb_store_warn_skips(fs, afb_pwstore_skips(ps));
         if (weak)
             afb_log(AFB_LOG_WARN, 2, "provider %s: %d entries of %s use weak APR hashes "
                     "($apr1$ or {SHA}); re-sync them as yescrypt, bcrypt or PBKDF2",
@@ -81,6 +100,7 @@ static const char *afb_store_parse(afb_filestore_t *fs, apr_pool_t *p, const cha
         afb_totp_store_t *ts = NULL;
         if (afb_totp_store_parse(p, text, len, &ts, &err) != AFB_OK)
             return err ? err : "does not parse";
+        afb_store_warn_skips(fs, afb_totp_store_skips(ts));
         *data = ts;
         return NULL;
     }
@@ -92,17 +112,24 @@ const char *afb_filestore_load_initial(afb_filestore_t *fs, apr_pool_t *ptemp)
     apr_size_t len = 0;
     apr_finfo_t fi;
     void *data = NULL;
+    memset(&fi, 0, sizeof(fi));
+    fs->current = apr_pcalloc(fs->parent, sizeof(*fs->current));
+    fs->current->refs = 1;
     err = afb_store_read(ptemp, fs->prov->conf.arg, &text, &len, &fi);
     if (!err)
         err = afb_store_parse(fs, fs->parent, text, len, &data);
-    if (err)
-        return apr_psprintf(ptemp, "%s: %s", fs->prov->conf.arg, err);
-    fs->current = apr_pcalloc(fs->parent, sizeof(*fs->current));
-    fs->current->data = data;
-    fs->current->refs = 1;
     fs->mtime = fi.mtime;
     fs->size = fi.size;
     fs->inode = fi.inode;
+    if (err) {
+        /* Data, not configuration: httpd starts, this provider is DOWN until the file is good. */
+        fs->last_error = apr_pstrdup(fs->parent, err);
+        afb_log(AFB_LOG_ERR, 1100, "provider %s: store %s cannot be used, the provider is "
+                "DOWN until it is fixed (no restart needed): %s", fs->prov->conf.name,
+                fs->prov->conf.arg, err);
+        return NULL;
+    }
+    fs->current->data = data;
     if (apr_stat(&fi, fs->prov->conf.arg, APR_FINFO_PROT | APR_FINFO_OWNER, ptemp) == APR_SUCCESS
         && !(fi.protection & (APR_FPROT_GREAD | APR_FPROT_WREAD)))
         afb_log(AFB_LOG_WARN, 1017, "provider %s: %s is readable by its owner only; reloads "
@@ -175,6 +202,14 @@ static void afb_filestore_refresh(afb_filestore_t *fs, apr_time_t now)
     fs->last_error = NULL;
     afb_log(AFB_LOG_INFO, 4, "provider %s: reloaded %s", fs->prov->conf.name,
             fs->prov->conf.arg);
+}
+
+int afb_filestore_usable(afb_filestore_t *fs)
+{
+    afb_store_gen_t *gen = afb_filestore_acquire(fs);
+    int usable = gen->data != NULL;
+    afb_filestore_release(fs, gen);
+    return usable;
 }
 
 afb_store_gen_t *afb_filestore_acquire(afb_filestore_t *fs)

@@ -144,7 +144,24 @@ static apr_status_t afb_table_place(server_rec *s, apr_array_header_t *all, apr_
 
 /* ---- probes ---- */
 
-static afb_status_t afb_probe_file(afb_provider_t *prov, apr_pool_t *p, const char **reason)
+/* What the probe saw of a store, for the status page (afb_probe_task stores it). */
+typedef struct {
+    int records;
+    int skipped;
+} afb_store_seen_t;
+
+static void afb_store_seen(afb_provider_t *prov, afb_pwstore_t *ps, afb_totp_store_t *ts,
+                           afb_store_seen_t *seen)
+{
+    const afb_skips_t *sk = prov->conf.type == AFB_PROV_PASSWORD ? afb_pwstore_skips(ps)
+                                                                 : afb_totp_store_skips(ts);
+    seen->records = prov->conf.type == AFB_PROV_PASSWORD ? afb_pwstore_count(ps)
+                                                         : afb_totp_store_count(ts);
+    seen->skipped = sk ? sk->count : 0;
+}
+
+static afb_status_t afb_probe_file(afb_provider_t *prov, apr_pool_t *p, const char **reason,
+                                   afb_store_seen_t *seen)
 {
     char *text = NULL;
     const char *err = NULL, *why = NULL;
@@ -152,7 +169,7 @@ static afb_status_t afb_probe_file(afb_provider_t *prov, apr_pool_t *p, const ch
     apr_finfo_t fi;
     int weak = 0;
     afb_pwstore_t *ps = NULL;
-    afb_totp_store_t *ts;
+    afb_totp_store_t *ts = NULL;
     afb_status_t st = afb_file_read(p, prov->conf.arg, AFB_STORE_MAX_BYTES, &text, &len, &fi,
                                     reason);
     if (st == AFB_ETOOBIG)
@@ -174,6 +191,7 @@ static afb_status_t afb_probe_file(afb_provider_t *prov, apr_pool_t *p, const ch
                               why, NULL);
         return AFB_EIO;
     }
+    afb_store_seen(prov, ps, ts, seen);
     if (prov->conf.type == AFB_PROV_PASSWORD && prov->conf.max_age > 0 &&
         apr_time_now() - fi.mtime > prov->conf.max_age) {
         *reason = apr_psprintf(p, "stale: last written %" APR_TIME_T_FMT " s ago (max_age %"
@@ -184,12 +202,13 @@ static afb_status_t afb_probe_file(afb_provider_t *prov, apr_pool_t *p, const ch
     return AFB_OK;
 }
 
-static afb_status_t afb_probe(afb_provider_t *prov, apr_pool_t *p, const char **reason)
+static afb_status_t afb_probe(afb_provider_t *prov, apr_pool_t *p, const char **reason,
+                              afb_store_seen_t *seen)
 {
     switch (prov->conf.type) {
     case AFB_PROV_PASSWORD:
     case AFB_PROV_TOTP:
-        return afb_probe_file(prov, p, reason);
+        return afb_probe_file(prov, p, reason, seen);
     case AFB_PROV_OIDC:
         return afb_oidc_health_probe(prov, p, reason);
     default:
@@ -221,15 +240,20 @@ static void *APR_THREAD_FUNC afb_probe_task(apr_thread_t *thd, void *data)
     apr_pool_t *p;
     const char *reason = NULL;
     apr_time_t start = apr_time_now();
+    afb_store_seen_t seen = {0, 0};
     afb_status_t st;
     int changed;
     (void)thd;
     if (!rec)
         return NULL;
     apr_pool_create(&p, NULL);
-    st = afb_probe(prov, p, &reason);
+    st = afb_probe(prov, p, &reason, &seen);
     afb_health_cfg_from_provider(&cfg, &prov->conf);
     afb_hlock();
+    if (prov->store) {
+        rec->store_records = seen.records;
+        rec->store_skipped = seen.skipped;
+    }
     changed = afb_health_probe_result(rec, apr_time_now(), st == AFB_OK,
                                       apr_time_now() - start,
                                       st == AFB_OK ? NULL : (reason ? reason : afb_status_str(st)),
@@ -621,6 +645,10 @@ int afb_health_is_down(const afb_provider_t *prov)
 {
     afb_health_rec_t *rec = afb_rec(prov);
     afb_checker_watch();
+    /* A store without a usable copy in this child is down here at once, whatever the probe
+     * has said so far (and up again as soon as this child loads a good copy). */
+    if (prov->store && !afb_filestore_usable(prov->store))
+        return 1;
     return rec && !afb_health_available(rec);
 }
 

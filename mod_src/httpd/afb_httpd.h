@@ -103,16 +103,23 @@ afb_provider_t *afb_provider_find(server_rec *s, const char *name);
 
 /* afb_filestore.c */
 afb_filestore_t *afb_filestore_create(apr_pool_t *p, afb_provider_t *prov);
-/* Loads the file now; returns an error message for the config parser, or NULL. */
+/* Loads the file now. Returns NULL: a store that cannot be used is logged and leaves the
+ * provider without a copy (DOWN) until the file is good; it never fails the configuration. */
 const char *afb_filestore_load_initial(afb_filestore_t *fs, apr_pool_t *ptemp);
 /* The current generation, reloading when the file changed (checked at most once a second).
- * Release with afb_filestore_release. Never NULL once loaded initially. */
+ * Release with afb_filestore_release. Never NULL once loaded initially (its data may be). */
 afb_store_gen_t *afb_filestore_acquire(afb_filestore_t *fs);
 void afb_filestore_release(afb_filestore_t *fs, afb_store_gen_t *gen);
-void *afb_store_gen_data(afb_store_gen_t *gen);   /* afb_pwstore_t* or afb_totp_store_t* */
+/* afb_pwstore_t* or afb_totp_store_t*, NULL when the store has no usable copy. */
+void *afb_store_gen_data(afb_store_gen_t *gen);
+/* 1 when the store has a usable copy (checks the file for a new one, at most once a second). */
+int afb_filestore_usable(afb_filestore_t *fs);
 void afb_filestore_child_init(afb_filestore_t *fs, apr_pool_t *pchild);
 
 /* afb_cache.c */
+/* NULL, or why the cache named by the configuration cannot be used (its socache module is not
+ * loaded): checked at configtest. */
+const char *afb_cache_check(const afb_server_conf_t *conf, apr_pool_t *ptemp);
 const char *afb_cache_configure(afb_server_conf_t *conf, const char *spec, apr_pool_t *ptemp,
                                 apr_pool_t *pconf);
 int afb_cache_pre_config(apr_pool_t *pconf);
@@ -139,6 +146,7 @@ afb_status_t afb_cache_locked(request_rec *r, afb_status_t (*fn)(afb_cache_t *c,
 /* afb_log.c */
 void afb_log_bridge_install(server_rec *s);
 int afb_event_log_open(apr_pool_t *pconf, server_rec *s);
+int afb_event_log_check(apr_pool_t *ptemp, server_rec *s);
 void afb_event_write(const char *line);
 
 /* afb_request.c */

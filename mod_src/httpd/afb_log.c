@@ -68,6 +68,29 @@ int afb_event_log_open(apr_pool_t *pconf, server_rec *s)
     return OK;
 }
 
+/* What can be known before the start: the folder of a file event log exists. Same message as
+ * the failure at the start (AFB00011). A pipe logger that exits, or a full disk, cannot be
+ * known here; they are logged when they happen and do not stop httpd. */
+int afb_event_log_check(apr_pool_t *ptemp, server_rec *s)
+{
+    afb_server_conf_t *conf = afb_main_conf();
+    const char *dir;
+    apr_finfo_t fi;
+    apr_status_t rv;
+    if (!conf || !conf->event_log || conf->event_log[0] == '|')
+        return OK;
+    dir = ap_make_dirstr_parent(ptemp, conf->event_log);
+    rv = apr_stat(&fi, dir, APR_FINFO_TYPE, ptemp);
+    if (rv == APR_SUCCESS && fi.filetype != APR_DIR)
+        rv = APR_ENOTDIR;
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, rv, s,
+                     "AFB00011: AuthFallbackEventLog: cannot open %s", conf->event_log);
+        return !OK;
+    }
+    return OK;
+}
+
 void afb_event_write(const char *line)
 {
     apr_size_t len;

@@ -189,11 +189,35 @@ static int afb_throttled(request_rec *r, const afb_flow_t *flow, const char *use
     return 1;
 }
 
+/* Every provider the flow names still exists with a type that fits its place (a graceful
+ * restart may have renamed, removed or retyped one): checked once here, at the entry of each
+ * form handler, so nothing further on meets a provider name that resolves to nothing. */
+static int afb_flow_providers_valid(request_rec *r, const afb_flow_t *flow)
+{
+    afb_provider_t *path = afb_provider_find(r->server, flow->path);
+    int i;
+    if (!path || !afb_provider_is_first_factor(path->conf.type))
+        return 0;
+    if (flow->stage == AFB_FLOW_PASSWORD && path->conf.type != AFB_PROV_PASSWORD)
+        return 0;
+    for (i = 0; i < flow->n_mfa; i++) {
+        afb_provider_t *m = afb_provider_find(r->server, flow->mfa[i]);
+        if (!m || !afb_provider_is_mfa(m->conf.type))
+            return 0;
+    }
+    return 1;
+}
+
 /* Load the flow for a form; on failure *status holds the page to send. */
 static int afb_form_flow(request_rec *r, afb_flow_stage_t stage, afb_flow_t *flow, int *status)
 {
     afb_status_t st = afb_flow_load(r, flow);
     const char *ret = NULL;
+    if (st == AFB_OK && flow->stage == stage && !afb_flow_providers_valid(r, flow)) {
+        afb_flow_forget(r);
+        *status = afb_flow_lost_page(r, AFB_EEXPIRED, flow->return_to);
+        return 0;
+    }
     if (st == AFB_OK && flow->stage == stage)
         return 1;
     if (st == AFB_OK && flow->stage == AFB_FLOW_MFA && stage == AFB_FLOW_PASSWORD &&
@@ -266,7 +290,9 @@ static afb_status_t afb_verify_password(request_rec *r, const afb_flow_t *flow,
     if (!prov || prov->conf.type != AFB_PROV_PASSWORD)
         return AFB_ERR;
     gen = afb_filestore_acquire(prov->store);
-    st = afb_pwstore_verify(afb_store_gen_data(gen), r->pool, user, password);
+    st = afb_store_gen_data(gen) ? afb_pwstore_verify(afb_store_gen_data(gen), r->pool, user,
+                                                      password)
+                                 : AFB_ERR; /* no usable copy: the path is down */
     afb_filestore_release(prov->store, gen);
     return st;
 }

@@ -387,8 +387,8 @@ static int afb_oidc_finish(request_rec *r, const afb_oidc_pending_t *pend, const
     afb_flow_t flow;
     const char *why = NULL;
     afb_status_t st;
-    if (!rt || !rt->op || prov->conf.type != AFB_PROV_OIDC)
-        return afb_bad_request(r, "Unknown identity provider.");
+    if (!rt || !rt->op || prov->conf.type != AFB_PROV_OIDC) /* renamed, removed or retyped */
+        return afb_flow_lost_page(r, AFB_EEXPIRED, pend->return_to);
     st = afb_oidc_redeem(rt->op, r->pool, apr_time_now(), code, afb_redirect_uri(r),
                          pend->code_verifier, pend->nonce, &id, &why);
     if (afb_oidc_is_infra(st))

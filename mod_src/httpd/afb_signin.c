@@ -285,8 +285,10 @@ int afb_activate_standby(request_rec *r, afb_flow_t *standby)
 {
     afb_provider_t *prov = afb_provider_find(r->server, standby->path);
     afb_event_t *ev;
-    if (!prov)
-        return afb_unavailable_page(r, standby->location);
+    if (!prov || !afb_provider_is_first_factor(prov->conf.type)) { /* gone since sealed */
+        afb_flow_forget(r);
+        return afb_flow_lost_page(r, AFB_EEXPIRED, standby->return_to);
+    }
     ev = afb_event(r, "route.fallback");
     afb_event_str(ev, "location", standby->location);
     afb_event_str(ev, "skipped", "(failed during sign-in)");
@@ -373,7 +375,10 @@ static int afb_mfa_takes(const afb_provider_t *prov, const char *user)
     if (prov->conf.type != AFB_PROV_TOTP)
         return 1;
     gen = afb_filestore_acquire(prov->store);
-    enrolled = afb_totp_store_find(afb_store_gen_data(gen), user) != NULL;
+    /* A store without a usable copy could take anyone: the person is not "not enrolled",
+     * the provider is down. */
+    enrolled = !afb_store_gen_data(gen) ||
+               afb_totp_store_find(afb_store_gen_data(gen), user) != NULL;
     afb_filestore_release(prov->store, gen);
     return enrolled;
 }

@@ -160,6 +160,17 @@ static json_t *afb_row_json(apr_pool_t *p, const afb_row_t *row)
     json_object_set_new(o, "fallbacks", json_integer((json_int_t)h->fallbacks));
     json_object_set_new(o, "mfa_bypasses", json_integer((json_int_t)h->mfa_bypasses));
     json_object_set_new(o, "throttled", json_integer((json_int_t)h->throttled));
+    if (row->prov->store) {
+        json_t *st = json_object();
+        json_object_set_new(st, "records", json_integer(h->store_records));
+        json_object_set_new(st, "skipped_records", json_integer(h->store_skipped));
+        json_object_set_new(st, "held", json_boolean(h->store_held));
+        json_object_set_new(st, "held_users", h->store_held ? json_integer(h->store_held_users)
+                                                            : json_null());
+        json_object_set_new(st, "kept_users", h->store_held ? json_integer(h->store_kept_users)
+                                                            : json_null());
+        json_object_set_new(o, "store", st);
+    }
     return o;
 }
 
@@ -204,7 +215,7 @@ static void afb_metric_head(request_rec *r, const char *name, const char *type, 
 
 typedef enum { AFB_M_AVAILABLE, AFB_M_PROBES, AFB_M_TRANSITIONS, AFB_M_LATENCY,
                AFB_M_FAILS, AFB_M_LASTPROBE, AFB_M_FALLBACKS, AFB_M_BYPASS,
-               AFB_M_THROTTLED } afb_metric_t;
+               AFB_M_THROTTLED, AFB_M_SKIPPED, AFB_M_HELD } afb_metric_t;
 
 static void afb_metric_rows(request_rec *r, const afb_snapshot_t *snap, const char *name,
                             afb_metric_t which)
@@ -248,6 +259,16 @@ static void afb_metric_rows(request_rec *r, const afb_snapshot_t *snap, const ch
             if (path)
                 ap_rprintf(r, "auth_fallback_%s{path=\"%s\"} %" APR_UINT64_T_FMT "\n", name,
                            label, h->mfa_bypasses);
+            break;
+        case AFB_M_SKIPPED:
+            if (row->prov->store)
+                ap_rprintf(r, "auth_fallback_%s{provider=\"%s\"} %d\n", name, label,
+                           h->store_skipped);
+            break;
+        case AFB_M_HELD:
+            if (row->prov->store)
+                ap_rprintf(r, "auth_fallback_%s{provider=\"%s\"} %d\n", name, label,
+                           h->store_held);
             break;
         case AFB_M_THROTTLED:
             if (path)
@@ -366,6 +387,12 @@ static int afb_status_prometheus(request_rec *r, const afb_snapshot_t *snap)
     afb_metric_head(r, "throttled_total", "counter", "Attempts refused by throttling.");
     afb_metric_rows(r, snap, "throttled_total", AFB_M_THROTTLED);
     afb_prom_cache(r, snap);
+    afb_metric_head(r, "store_skipped_records", "gauge",
+                    "Records of a password or TOTP store left out as unusable.");
+    afb_metric_rows(r, snap, "store_skipped_records", AFB_M_SKIPPED);
+    afb_metric_head(r, "store_held", "gauge",
+                    "1 while a new copy of the store is held back by the deletion guard.");
+    afb_metric_rows(r, snap, "store_held", AFB_M_HELD);
     afb_metric_head(r, "checker_heartbeat_age_seconds", "gauge",
                     "Seconds since the health checker last ran (-1: never).");
     ap_rprintf(r, "auth_fallback_checker_heartbeat_age_seconds %.3f\n",
@@ -389,6 +416,18 @@ static void afb_html_cache(request_rec *r, const afb_snapshot_t *snap)
         ap_rprintf(r, "<p class=\"DOWN\">%s</p>\n", AFB_CACHE_DOWN_NOTE);
 }
 
+static const char *afb_store_cell(apr_pool_t *p, const afb_row_t *row)
+{
+    const afb_health_rec_t *h = &row->rec;
+    if (!row->prov->store)
+        return "";
+    return apr_psprintf(p, "%d records, %d skipped%s", h->store_records, h->store_skipped,
+                        h->store_held ? apr_psprintf(p, "; <strong>new copy HELD</strong> "
+                                                     "(%d users, %d in use)",
+                                                     h->store_held_users, h->store_kept_users)
+                                      : "");
+}
+
 static int afb_status_html(request_rec *r, const afb_snapshot_t *snap)
 {
     afb_cache_stats_t cs;
@@ -409,7 +448,8 @@ static int afb_status_html(request_rec *r, const afb_snapshot_t *snap)
                    afb_html_escape(r->pool, snap->override_error));
     ap_rputs("<table><tr><th>Provider</th><th>Type</th><th>State</th><th>Override</th>"
              "<th>Last probe</th><th>Last error</th><th>Passes/Failures</th>"
-             "<th>Transitions</th><th>Sign-ins ok/failed</th><th>Fallbacks</th></tr>\n", r);
+             "<th>Transitions</th><th>Sign-ins ok/failed</th><th>Fallbacks</th>"
+             "<th>Store</th></tr>\n", r);
     for (i = 0; i < snap->rows->nelts; i++) {
         const afb_row_t *row = &APR_ARRAY_IDX(snap->rows, i, afb_row_t);
         const afb_health_rec_t *h = &row->rec;
@@ -419,13 +459,14 @@ static int afb_status_html(request_rec *r, const afb_snapshot_t *snap)
         ap_rprintf(r, "<tr><td>%s</td><td>%s</td><td class=\"%s\">%s</td><td>%s</td><td>%s</td>"
                    "<td>%s</td><td>%u/%u</td><td>%" APR_UINT64_T_FMT "</td><td>%"
                    APR_UINT64_T_FMT "/%" APR_UINT64_T_FMT "</td><td>%" APR_UINT64_T_FMT
-                   "</td></tr>\n",
+                   "</td><td>%s</td></tr>\n",
                    afb_html_escape(r->pool, row->prov->conf.name),
                    afb_provider_type_name(row->prov->conf.type), state,
                    cause ? afb_html_escape(r->pool, cause) : state,
                    afb_health_override_name(h->override), when ? when : "never",
                    afb_html_escape(r->pool, h->last_error), h->passes, h->fails, h->transitions,
-                   h->auth_successes, h->auth_failures, h->fallbacks);
+                   h->auth_successes, h->auth_failures, h->fallbacks,
+                   afb_store_cell(r->pool, row));
     }
     ap_rputs("</table>\n", r);
     afb_cache_stats(&cs);

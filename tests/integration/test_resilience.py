@@ -1,0 +1,268 @@
+"""The module never takes httpd down: stores are data (a bad, missing or oversize store leaves
+its provider DOWN, never stops httpd, and comes back without a restart), one bad record never
+locks everyone out, configtest refuses what a start would refuse, and no sign-in in flight can
+crash a child."""
+import os
+import time
+
+import pytest
+import requests
+
+from afbtest import PASSWORDS, TOTP_SECRETS, password_store_text, totp, write_file
+
+CONF = """
+AuthFallbackCryptoKey {key}
+AuthFallbackEventLog {root}/logs/events.json
+AuthFallbackProvider phs password {root}/data/phs.passwd max_age=0 interval=1 rise=2 fall=1
+AuthFallbackProvider backup password {root}/data/backup.passwd max_age=0
+AuthFallbackProvider totp totp {root}/data/totp.secrets interval=1 rise=2 fall=1
+AuthFallbackProvider totp2 totp {root}/data/totp2.secrets
+<Location /app>
+    AuthType fallback
+    AuthFallbackChain phs backup
+    AuthFallbackMFA totp totp2
+    Require valid-user
+</Location>
+<Location /auth-fallback-status>
+    SetHandler auth-fallback-status
+</Location>
+"""
+
+DES_LINE = "dave:ab01FAX.bQRSU\n"  # a leftover DES-crypt entry
+
+
+def setup_stores(h):
+    write_file(h.path("data/backup.passwd"), password_store_text())
+    write_file(h.path("data/totp2.secrets"),
+               "".join(f"{u}:{s}\n" for u, s in TOTP_SECRETS.items()))
+
+
+def status(h):
+    r = requests.get(f"{h.base}/auth-fallback-status?format=json", timeout=10)
+    assert r.status_code == 200
+    return {p["name"]: p for p in r.json()["providers"]}
+
+
+def wait_state(h, name, state, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        p = status(h)[name]
+        if p["state"] == state:
+            return p
+        time.sleep(0.1)
+    raise AssertionError(f"{name} not {state} within {timeout}s: {status(h)[name]}")
+
+
+@pytest.fixture
+def world(make_httpd):
+    h = make_httpd(CONF, start=False)
+    setup_stores(h)
+    return h
+
+
+def sign_in_path(h, user="alice"):
+    """Password then TOTP; returns the session's path and MFA from the application's view."""
+    c = h.client()
+    r = c.password_step(user, PASSWORDS[user])
+    assert r.status_code == 303 and r.headers["Location"] == "/auth-fallback/mfa", \
+        (r.status_code, r.text[:300])
+    r = c.mfa_step(totp(TOTP_SECRETS[user]))
+    assert r.status_code == 303, (r.status_code, r.text[:300])
+    return c
+
+
+def downs(h, name):
+    return [e for e in h.events("health.transition") if e["provider"] == name and e["to"] == "DOWN"]
+
+
+@pytest.mark.parametrize("case", ["bad_hash_line", "missing", "oversize_or_unusable"])
+def test_bad_password_store_at_graceful_restart_leaves_httpd_up(world, case):
+    h = world
+    h.start()
+    assert sign_in_path(h).get("/app/").status_code == 200
+    store = h.path("data/phs.passwd")
+    if case == "bad_hash_line":
+        # One leftover DES-crypt line: only that record is left out, everyone else signs in.
+        write_file(store, password_store_text() + DES_LINE)
+    elif case == "missing":
+        os.unlink(store)
+    else:
+        write_file(store, "alice:plaintext\nbob:ab01FAX.bQRSU\n")  # nothing usable
+    h.graceful()
+    assert h.proc.poll() is None, h.error_log()
+    assert requests.get(h.base + "/", timeout=10).status_code == 200
+    if case == "bad_hash_line":
+        log = h.error_log()
+        assert "AFB01101" in log and "phs.passwd line" in log and "unsupported hash" in log, log
+        assert "ab01FAX" not in log
+        p = wait_state(h, "phs", "UP")
+        deadline = time.time() + 5
+        while status(h)["phs"]["store"]["skipped_records"] != 1 and time.time() < deadline:
+            time.sleep(0.1)
+        assert status(h)["phs"]["store"]["skipped_records"] == 1
+        for user in ("alice", "bob"):
+            sign_in_path(h, user)
+        r = requests.get(f"{h.base}/auth-fallback-status?format=prometheus", timeout=10)
+        assert 'auth_fallback_store_skipped_records{provider="phs"} 1' in r.text, r.text
+        html = requests.get(f"{h.base}/auth-fallback-status", timeout=10).text
+        assert "1 skipped" in html
+        return
+    p = wait_state(h, "phs", "DOWN")
+    assert p["last_error"], p
+    assert "AFB01100" in h.error_log() and "phs" in h.error_log()
+    assert downs(h, "phs"), h.events("health.transition")
+    # The chain routes around it: the next path signs people in.
+    c = h.client()
+    r = c.password_step("alice", PASSWORDS["alice"])
+    assert r.status_code == 303, r.text[:300]
+    assert c.get("/auth-fallback/mfa").status_code == 200
+    # The file becomes good: UP by the rise rule, no restart.
+    write_file(store, password_store_text())
+    wait_state(h, "phs", "UP")
+    time.sleep(1.2)  # every child notices the new file within a second
+    c = h.client()
+    c.start()
+    r = c.password_step("alice", PASSWORDS["alice"])
+    assert r.status_code == 303
+    ups = [e for e in h.events("health.transition") if e["provider"] == "phs" and e["to"] == "UP"]
+    assert ups
+
+
+@pytest.mark.parametrize("case", ["short_secret", "missing"])
+def test_bad_totp_store_at_graceful_restart_leaves_httpd_up(world, case):
+    h = world
+    h.start()
+    store = h.path("data/totp.secrets")
+    if case == "short_secret":
+        # bob's secret is 48 bits: bob is left out of this store, alice still uses it.
+        write_file(store, f"alice:{TOTP_SECRETS['alice']}\nbob:MZXW6YTBOI\n")
+    else:
+        os.unlink(store)
+    h.graceful()
+    assert h.proc.poll() is None, h.error_log()
+    assert requests.get(h.base + "/", timeout=10).status_code == 200
+    if case == "short_secret":
+        log = h.error_log()
+        assert "AFB01101" in log and "secret shorter than 80 bits" in log, log
+        assert "MZXW6YTBOI" not in log
+        wait_state(h, "totp", "UP")
+        sign_in_path(h, "alice")
+        sign_in_path(h, "bob")  # bob is enrolled in totp2, the next MFA provider
+        return
+    wait_state(h, "totp", "DOWN")
+    assert downs(h, "totp")
+    for user in ("alice", "bob"):
+        sign_in_path(h, user)  # totp2 takes them
+    write_file(store, "".join(f"{u}:{s}\n" for u, s in TOTP_SECRETS.items()))
+    wait_state(h, "totp", "UP")
+
+
+def test_store_missing_at_first_start(world):
+    h = world
+    os.unlink(h.path("data/phs.passwd"))
+    rc, out = h.configtest()
+    assert rc == 0, out  # a store is data: configtest passes
+    h.start()
+    wait_state(h, "phs", "DOWN")
+    assert "AFB01100" in h.error_log()
+    c = h.client()
+    assert c.password_step("alice", PASSWORDS["alice"]).status_code == 303
+    write_file(h.path("data/phs.passwd"), password_store_text())
+    wait_state(h, "phs", "UP")
+
+
+def test_oversize_store_is_down_not_fatal(world):
+    h = world
+    with open(h.path("data/phs.passwd"), "wb") as f:
+        f.truncate(64 * 1024 * 1024 + 1)
+    os.chmod(h.path("data/phs.passwd"), 0o644)
+    h.start()
+    p = wait_state(h, "phs", "DOWN")
+    assert "too large" in p["last_error"] or "larger" in p["last_error"], p
+
+
+# ---- configtest refuses what a start would refuse -------------------------------------------
+
+def test_configtest_refuses_a_missing_event_log_folder(make_httpd):
+    h = make_httpd(CONF.replace("{root}/logs/events.json", "{root}/nope/events.json"),
+                   start=False)
+    setup_stores(h)
+    rc, out = h.configtest()
+    assert rc != 0, out
+    assert "AFB00011" in out and "AuthFallbackEventLog" in out and "nope" in out, out
+
+
+def test_configtest_refuses_a_cache_without_its_socache_module(make_httpd):
+    h = make_httpd(CONF, start=False)
+    setup_stores(h)
+    h.write_conf()
+    text = h.conf_text().replace("LoadModule socache_shmcb_module", "#LoadModule socache_shmcb")
+    rc, out = configtest_text(h, text)
+    assert rc != 0, out
+    assert "AFB00005" in out, out
+
+
+def configtest_text(h, text):
+    import subprocess
+    from afbtest import APACHE, httpd_env
+    write_file(h.path("httpd.conf"), text)
+    r = subprocess.run([APACHE, "-d", h.root, "-f", h.path("httpd.conf"), "-t"],
+                       capture_output=True, text=True, timeout=30, env=httpd_env())
+    return r.returncode, r.stdout + r.stderr
+
+
+# ---- no sign-in in flight can crash a child ---------------------------------------------------
+
+def test_form_posted_after_its_provider_was_renamed(world):
+    h = world
+    h.start()
+    c = h.client()
+    form = c.get(c.start())
+    assert form.status_code == 200
+    h.extra_conf = CONF.replace("phs", "hashes")
+    h.write_conf()
+    h.graceful()
+    r = c.post("/auth-fallback/login", data={"csrf": c.csrf(form), "user": "alice",
+                                             "password": PASSWORDS["alice"]})
+    assert r.status_code in (200, 400), r.status_code
+    assert "expired" in r.text or "start again" in r.text.lower(), r.text[:300]
+    assert h.proc.poll() is None
+    assert requests.get(h.base + "/", timeout=10).status_code == 200
+
+
+def test_mfa_step_after_its_provider_became_another_type(world):
+    h = world
+    h.start()
+    c = h.client()
+    r = c.password_step("alice", PASSWORDS["alice"])
+    assert r.status_code == 303
+    # The MFA provider "totp" becomes a password store under the same name.
+    conf = CONF.replace("AuthFallbackProvider totp totp {root}/data/totp.secrets",
+                        "AuthFallbackProvider totp password {root}/data/backup.passwd") \
+               .replace("AuthFallbackMFA totp totp2", "AuthFallbackMFA totp2")
+    h.extra_conf = conf
+    h.write_conf()
+    h.graceful()
+    form = c.get("/auth-fallback/mfa")
+    assert "expired" in form.text or "no sign-in" in form.text.lower(), form.text[:300]
+    r = c.post("/auth-fallback/mfa", data={"csrf": "x", "code": "123456"})
+    assert r.status_code in (200, 400, 403)
+    assert h.proc.poll() is None
+
+
+def test_password_flow_sealed_for_a_provider_that_became_another_type(world):
+    h = world
+    h.start()
+    c = h.client()
+    form = c.get(c.start())
+    # The path "phs" becomes a TOTP store under the same name.
+    conf = CONF.replace("AuthFallbackProvider phs password {root}/data/phs.passwd max_age=0",
+                        "AuthFallbackProvider phs totp {root}/data/totp2.secrets") \
+               .replace("AuthFallbackChain phs backup", "AuthFallbackChain backup")
+    h.extra_conf = conf
+    h.write_conf()
+    h.graceful()
+    r = c.post("/auth-fallback/login", data={"csrf": c.csrf(form), "user": "alice",
+                                             "password": PASSWORDS["alice"]})
+    assert "expired" in r.text, r.text[:300]
+    assert h.proc.poll() is None
