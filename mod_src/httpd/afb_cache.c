@@ -62,17 +62,25 @@ static const char *afb_cache_missing(apr_pool_t *ptemp, const char *name)
                         name, name);
 }
 
-const char *afb_cache_check(const afb_server_conf_t *conf, apr_pool_t *ptemp)
+/* The one message for a cache that cannot be set up, at configtest and at a start. */
+static int afb_cache_refuse(server_rec *s, const char *err)
+{
+    ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s, "AFB00005: AuthFallbackCache: %s",
+                 err);
+    return !OK;
+}
+
+int afb_cache_check(const afb_server_conf_t *conf, apr_pool_t *ptemp, server_rec *s)
 {
     const char *spec = conf->cache_spec, *colon;
     const char *name;
-    if (conf->cache_prov || !spec)
-        return NULL;
+    if (conf->cache_prov || conf->cache_slots || !spec)
+        return OK;
     colon = strchr(spec, ':');
     name = colon ? apr_pstrndup(ptemp, spec, (apr_size_t)(colon - spec)) : spec;
-    if (!ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name, AP_SOCACHE_PROVIDER_VERSION))
-        return afb_cache_missing(ptemp, name);
-    return NULL;
+    if (strcmp(name, "shmcb") && !ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name, AP_SOCACHE_PROVIDER_VERSION))
+        return afb_cache_refuse(s, afb_cache_missing(ptemp, name));
+    return OK;
 }
 
 const char *afb_cache_configure(afb_server_conf_t *conf, const char *spec, apr_pool_t *ptemp,
@@ -144,10 +152,8 @@ int afb_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
     if (!conf || !conf->all->nelts)
         return OK;
     if (!conf->cache_prov && !conf->cache_slots &&
-        (err = afb_cache_configure(conf, conf->cache_spec, ptemp, pconf))) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "AFB00005: AuthFallbackCache: %s", err);
-        return !OK;
-    }
+        (err = afb_cache_configure(conf, conf->cache_spec, ptemp, pconf)))
+        return afb_cache_refuse(s, err);
     rv = ap_global_mutex_create(&afb_cache_mutex, &afb_cache_lockfile, AFB_MUTEX_TYPE, NULL, s,
                                 pconf, 0);
     if (rv != APR_SUCCESS)

@@ -547,7 +547,6 @@ static int afb_check_depends(apr_pool_t *ptemp, server_rec *s)
  * refused here, with the same message. */
 int afb_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
-    const char *err;
     (void)pconf; (void)plog;
     if (afb_confcheck_tree(ptemp, s) != OK || afb_check_depends(ptemp, s) != OK)
         return !OK;
@@ -560,10 +559,7 @@ int afb_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, ser
                      APR_ARRAY_IDX(afb_main->all, 0, afb_provider_t *)->declared_at);
         return !OK;
     }
-    if ((err = afb_cache_check(afb_main, ptemp))) {
-        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s,
-                     "AFB00005: AuthFallbackCache: %s", err);
+    if (afb_cache_check(afb_main, ptemp, s) != OK)
         return !OK;
-    }
     return afb_event_log_check(ptemp, s);
 }

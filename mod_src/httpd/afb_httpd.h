@@ -117,9 +117,9 @@ int afb_filestore_usable(afb_filestore_t *fs);
 void afb_filestore_child_init(afb_filestore_t *fs, apr_pool_t *pchild);
 
 /* afb_cache.c */
-/* NULL, or why the cache named by the configuration cannot be used (its socache module is not
- * loaded): checked at configtest. */
-const char *afb_cache_check(const afb_server_conf_t *conf, apr_pool_t *ptemp);
+/* At configtest and every start: !OK, logged, when the cache the configuration names cannot be
+ * used (its socache module is not loaded). */
+int afb_cache_check(const afb_server_conf_t *conf, apr_pool_t *ptemp, server_rec *s);
 const char *afb_cache_configure(afb_server_conf_t *conf, const char *spec, apr_pool_t *ptemp,
                                 apr_pool_t *pconf);
 int afb_cache_pre_config(apr_pool_t *pconf);

@@ -40,6 +40,14 @@ void afb_log_bridge_install(server_rec *s)
     afb_log_set(afb_log_to_httpd, s);
 }
 
+/* The one message for an event log file that cannot be opened, at configtest and at a start. */
+static int afb_event_log_refuse(server_rec *s, apr_status_t rv, const char *file)
+{
+    ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, rv, s,
+                 "AFB00011: AuthFallbackEventLog: cannot open %s", file);
+    return !OK;
+}
+
 int afb_event_log_open(apr_pool_t *pconf, server_rec *s)
 {
     afb_server_conf_t *conf = afb_main_conf();
@@ -60,12 +68,7 @@ int afb_event_log_open(apr_pool_t *pconf, server_rec *s)
     rv = apr_file_open(&afb_event_fd, conf->event_log,
                        APR_FOPEN_WRITE | APR_FOPEN_CREATE | APR_FOPEN_APPEND,
                        APR_FPROT_UREAD | APR_FPROT_UWRITE | APR_FPROT_GREAD, pconf);
-    if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s,
-                     "AFB00011: AuthFallbackEventLog: cannot open %s", conf->event_log);
-        return !OK;
-    }
-    return OK;
+    return rv == APR_SUCCESS ? OK : afb_event_log_refuse(s, rv, conf->event_log);
 }
 
 /* What can be known before the start: the folder of a file event log exists. Same message as
@@ -83,12 +86,7 @@ int afb_event_log_check(apr_pool_t *ptemp, server_rec *s)
     rv = apr_stat(&fi, dir, APR_FINFO_TYPE, ptemp);
     if (rv == APR_SUCCESS && fi.filetype != APR_DIR)
         rv = APR_ENOTDIR;
-    if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, rv, s,
-                     "AFB00011: AuthFallbackEventLog: cannot open %s", conf->event_log);
-        return !OK;
-    }
-    return OK;
+    return rv == APR_SUCCESS ? OK : afb_event_log_refuse(s, rv, conf->event_log);
 }
 
 void afb_event_write(const char *line)

@@ -12,6 +12,7 @@ import struct
 import subprocess
 import tempfile
 import textwrap
+import threading
 import time
 import urllib.parse
 
@@ -70,6 +71,57 @@ def password_store_text(passwords=PASSWORDS):
     for i, (user, pw) in enumerate(sorted(passwords.items())):
         lines.append(f"{user}:{mkpasswd(pw, methods[i % len(methods)])}")
     return "\n".join(lines) + "\n"
+
+
+class LineReader:
+    """Reads a child process's output in a thread and keeps every line. Waiting for a line
+    never misses one: select() on a pipe says nothing about lines Python's buffered file
+    object has already pulled in, so nothing here waits on select(); the thread reads and
+    wait_for() looks at what it has collected. Reading all the time also keeps a chatty
+    child from blocking on a full pipe."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.lines = []
+        self.pos = 0          # lines before this one were consumed by wait_for()
+        self.eof = False
+        self.cond = threading.Condition()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        try:
+            for raw in iter(self.stream.readline, b"" if "b" in getattr(self.stream, "mode", "b")
+                            else ""):
+                line = raw.decode(errors="replace") if isinstance(raw, bytes) else raw
+                with self.cond:
+                    self.lines.append(line)
+                    self.cond.notify_all()
+        except (ValueError, OSError):
+            pass  # the stream was closed under us
+        with self.cond:
+            self.eof = True
+            self.cond.notify_all()
+
+    def wait_for(self, word, timeout):
+        """The first line not yet consumed that starts with word; None at timeout or EOF."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                while self.pos < len(self.lines):
+                    line = self.lines[self.pos]
+                    self.pos += 1
+                    if line.startswith(word):
+                        return line
+                left = deadline - time.monotonic()
+                if self.eof or left <= 0:
+                    return None
+                self.cond.wait(left)
+
+    def text(self, join_timeout=5):
+        self.thread.join(join_timeout)
+        with self.cond:
+            return "".join(self.lines)
 
 
 def write_file(path, text, mode=0o644):
@@ -204,10 +256,11 @@ class Httpd:
         self.proc = subprocess.Popen(
             [APACHE, "-d", self.root, "-f", self.path("httpd.conf"), "-DFOREGROUND"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=httpd_env())
+        self.output = LineReader(self.proc.stdout)
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
-                out = self.proc.stdout.read().decode(errors="replace")
+                out = self.output.text()
                 raise RuntimeError(f"httpd exited: {out}\n{self.error_log()}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
@@ -236,6 +289,7 @@ class Httpd:
                 self.proc.kill()
                 self.proc.wait()
         if self.proc and self.proc.stdout:
+            self.output.text()  # the reader ends with the process
             self.proc.stdout.close()
 
     def error_log(self):
@@ -251,6 +305,18 @@ class Httpd:
                 return f.read()
         except FileNotFoundError:
             return ""
+
+    def wait_access_log(self, text, timeout=5):
+        """The access log once it holds text: httpd writes the line after it has sent the
+        answer, so a client that reads the log at once may be ahead of it."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            log = self.access_log()
+            if text in log:
+                return log
+            time.sleep(0.05)
+        raise AssertionError(f"no {text!r} in the access log within {timeout}s:\n"
+                             + self.access_log())
 
     def events(self, name=None):
         try:

@@ -1,12 +1,11 @@
 """The real OpenID Provider of the tests (npm oidc-provider, tests/op/op.mjs) on loopback."""
 import os
-import select
 import signal
 import subprocess
 import tempfile
 import time
 
-from afbtest import SOURCE_DIR, free_port
+from afbtest import SOURCE_DIR, LineReader, free_port
 
 OP_SCRIPT = os.path.join(SOURCE_DIR, "tests", "op", "op.mjs")
 
@@ -49,24 +48,17 @@ class OpenIDProvider:
             cmd += ["--amr", self.amr]
         if self.tls:
             cmd += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True, bufsize=1)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.output = LineReader(self.proc.stdout)
         self.wait_for("READY", timeout)
         return self
 
     def wait_for(self, word, timeout=10):
-        deadline = time.time() + timeout
-        seen = []
-        while time.time() < deadline:
-            ready, _, _ = select.select([self.proc.stdout], [], [], 0.2)
-            if ready:
-                line = self.proc.stdout.readline()
-                if not line and self.proc.poll() is not None:
-                    break
-                seen.append(line)
-                if line.startswith(word):
-                    return line
-        raise RuntimeError(f"OP did not say {word}: {''.join(seen)}")
+        line = self.output.wait_for(word, timeout)
+        if line is None:
+            raise RuntimeError(f"OP did not say {word} within {timeout}s: "
+                               f"{''.join(self.output.lines)}")
+        return line
 
     def rotate(self):
         self.proc.send_signal(signal.SIGHUP)
@@ -81,6 +73,7 @@ class OpenIDProvider:
                 self.proc.kill()
                 self.proc.wait()
         if self.proc:
+            self.output.text()
             self.proc.stdout.close()
         self.proc = None
 

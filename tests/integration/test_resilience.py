@@ -192,14 +192,20 @@ def test_configtest_refuses_a_missing_event_log_folder(make_httpd):
     assert "AFB00011" in out and "AuthFallbackEventLog" in out and "nope" in out, out
 
 
-def test_configtest_refuses_a_cache_without_its_socache_module(make_httpd):
+def test_what_configtest_accepts_about_the_cache_starts(make_httpd):
+    """The default cache is the module's own table: without mod_socache_shmcb configtest passes
+    and httpd starts; a socache backend whose module is not loaded is refused by configtest."""
     h = make_httpd(CONF, start=False)
     setup_stores(h)
-    h.write_conf()
     text = h.conf_text().replace("LoadModule socache_shmcb_module", "#LoadModule socache_shmcb")
     rc, out = configtest_text(h, text)
-    assert rc != 0, out
-    assert "AFB00005" in out, out
+    assert rc == 0, out
+    h.write_conf = lambda extra=None: write_file(h.path("httpd.conf"), text)
+    h.start()
+    assert requests.get(h.base + "/", timeout=10).status_code == 200
+    h.stop()
+    rc, out = configtest_text(h, h.conf_text() + "AuthFallbackCache redis:127.0.0.1:1\n")
+    assert rc != 0 and "unknown socache provider 'redis'" in out, out
 
 
 def configtest_text(h, text):
