@@ -31,7 +31,7 @@
 #define AFB_FLOW_LIFETIME 600          /* a sign-in form stays usable */
 #define AFB_OIDC_PENDING_LIFETIME 600  /* to finish at the OpenID Provider; a state's single use */
 #define AFB_TOTP_REPLAY_TTL 3600       /* the last accepted TOTP step of a user */
-#define AFB_REMOTE_CODE_TTL 300        /* a code a remote MFA service accepted, used once */
+#define AFB_REMOTE_CODE_TTL 300        /* a code any MFA provider accepted, used once */
 #define AFB_RETRY_AFTER 30             /* Retry-After of the 503 page */
 #define AFB_WEBAUTHN_CHALLENGE_LIFETIME 300 /* a passkey challenge; its single use as long */
 

@@ -53,6 +53,32 @@ static const char *afb_user_key(request_rec *r, const char *prefix, const char *
     return apr_pstrcat(r->pool, prefix, afb_b64url_encode(r->pool, mac, 16), NULL);
 }
 
+/* The last TOTP step a person used at this local store. */
+static const char *afb_totp_step_key(request_rec *r, const afb_provider_t *prov,
+                                     const char *user)
+{
+    return afb_user_key(r, apr_pstrcat(r->pool, "totp:", prov->conf.name, ":", NULL), user);
+}
+
+/* One single-use record per person and code across every MFA provider of the chain: a code
+ * RADIUS or privacyIDEA accepted is not accepted again by a local store holding the same
+ * secret (when the remote service fails while the code is still valid), nor the reverse. */
+static const char *afb_code_key(request_rec *r, const char *user, const char *code)
+{
+    return afb_user_key(r, "code:", apr_pstrcat(r->pool, user, "\n", code, NULL));
+}
+
+/* Mark the person's code as used (AFB_REMOTE_CODE_TTL outlives any code's validity):
+ * AFB_EREPLAY when it already was, AFB_ERR when single use cannot be promised (refused). */
+static afb_status_t afb_code_once(request_rec *r, const char *user, const char *code)
+{
+    const char *key = afb_code_key(r, user, code);
+    int used = 0;
+    if (!key || afb_cache_once(r, key, apr_time_from_sec(AFB_REMOTE_CODE_TTL), &used) != AFB_OK)
+        return AFB_ERR;
+    return used ? AFB_EREPLAY : AFB_OK;
+}
+
 static void afb_failure_event(request_rec *r, const afb_flow_t *flow, const char *user,
                               const char *reason)
 {
@@ -400,32 +426,26 @@ static afb_status_t afb_verify_totp(request_rec *r, afb_provider_t *prov, const 
     afb_filestore_release(prov->store, gen);
     if (st != AFB_OK)
         return st;
-    rp.key = afb_user_key(r, apr_pstrcat(r->pool, "totp:", prov->conf.name, ":", NULL), user);
+    rp.key = afb_totp_step_key(r, prov, user);
     if (!rp.key)
         return AFB_ERR;
     st = afb_cache_locked(r, afb_replay_check_and_set, &rp);
     if (st != AFB_OK)
         return AFB_EIO;
-    return rp.replay ? AFB_EREPLAY : AFB_OK;
+    if (rp.replay)
+        return AFB_EREPLAY;
+    return afb_code_once(r, user, code);
 }
 
 /* A code a remote service accepted is accepted once (for AFB_REMOTE_CODE_TTL): many
  * services (rlm_totp among them) take the same code again within its time step. */
-static const char *afb_code_key(request_rec *r, const afb_provider_t *prov, const char *user,
-                                const char *code)
-{
-    return afb_user_key(r, apr_pstrcat(r->pool, "code:", prov->conf.name, ":", NULL),
-                        apr_pstrcat(r->pool, user, "\n", code, NULL));
-}
-
 static afb_status_t afb_verify_remote(request_rec *r, afb_provider_t *prov, const char *user,
                                       const char *code, const char **why)
 {
-    const char *key = afb_code_key(r, prov, user, code);
+    const char *key = afb_code_key(r, user, code);
     afb_cache_t *c = afb_cache_for(r);
     unsigned char v[1];
     size_t len = sizeof(v);
-    int used = 0;
     afb_status_t st;
     if (!key)
         return AFB_ERR;
@@ -434,9 +454,7 @@ static afb_status_t afb_verify_remote(request_rec *r, afb_provider_t *prov, cons
     st = afb_mfa_remote_check(r, prov, user, code, why);
     if (st != AFB_OK)
         return st;
-    if (afb_cache_once(r, key, apr_time_from_sec(AFB_REMOTE_CODE_TTL), &used) != AFB_OK)
-        return AFB_ERR; /* cannot promise single use: refused, as for local codes */
-    return used ? AFB_EREPLAY : AFB_OK;
+    return afb_code_once(r, user, code);
 }
 
 static int afb_mfa_post(request_rec *r, afb_flow_t *flow)

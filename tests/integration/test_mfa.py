@@ -293,3 +293,31 @@ def test_http_mfa_probe_marks_it_down(make_httpd, pi):
     assert b.mfa_step(totp(TOTP_SECRETS["alice"])).status_code == 303
     assert len(pi.checks) == n  # a DOWN provider is never contacted
     assert session_env(b)["AUTH_FALLBACK_MFA"] == "totp"
+
+
+def test_a_code_radius_accepted_is_not_accepted_again_by_the_local_store(make_httpd, radius):
+    # The local store holds the same secret as the RADIUS server: one single-use record per
+    # person and code across the whole MFA chain.
+    h = make_httpd(conf(radius_line(radius), "radius totp"))
+    wait_transition(h, "radius", "UP")
+    fresh_step()
+    code = totp(TOTP_SECRETS["alice"])
+    b = h.client()
+    b.password_step("alice", PASSWORDS["alice"])
+    assert b.mfa_step(code).status_code == 303
+    assert session_env(b)["AUTH_FALLBACK_MFA"] == "radius"
+    radius.stop()  # the remote service fails while the code is still valid
+    wait_transition(h, "radius", "DOWN")
+    again = h.client()
+    again.password_step("alice", PASSWORDS["alice"])
+    r = again.mfa_step(code)
+    assert r.status_code == 200 and "already been used" in r.text, r.text[:300]
+    assert "authfb_session=" not in r.headers.get("Set-Cookie", "")
+    assert h.events("auth.failure")[-1]["reason"] == "code_replayed"
+    assert h.events("auth.failure")[-1]["mfa"] == "totp"
+    # a fresh code of the next step still works at the local store
+    time.sleep(seconds_left_in_step() + 0.2)
+    ok = h.client()
+    ok.password_step("alice", PASSWORDS["alice"])
+    assert ok.mfa_step(totp(TOTP_SECRETS["alice"])).status_code == 303
+    assert session_env(ok)["AUTH_FALLBACK_MFA"] == "totp"
