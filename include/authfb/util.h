@@ -26,6 +26,14 @@ afb_status_t afb_b64url_decode(apr_pool_t *p, const char *in, size_t inlen,
  * characters, after percent-decoding too). Anything else becomes "/". Never returns NULL. */
 const char *afb_return_sanitize(apr_pool_t *p, const char *in);
 
+/* The transport rule for the module's outbound URLs (OpenID Provider, http-mfa): 1 for an
+ * https:// URL, or an http:// URL whose host is a loopback address (127.0.0.0/8, ::1,
+ * "localhost"); 0 for any other http:// URL (cleartext: anyone on the path could forge ID
+ * tokens or answer "accepted") and anything that is not an http(s) URL. */
+int afb_url_transport_ok(apr_pool_t *p, const char *url);
+/* 1 for an https:// URL. */
+int afb_url_is_https(const char *url);
+
 /* Header names compared case-insensitively with '-' and '_' alike: 1 when equal. */
 int afb_header_name_eq(const char *a, const char *b);
 /* 1 when an incoming header must be removed before the request goes on: it equals

@@ -135,6 +135,18 @@ static void md_auth_methods(json_t *list, afb_oidc_metadata_t *md)
     }
 }
 
+/* An https discovery document names https endpoints only; any other (a loopback test OP)
+ * https or loopback ones. The token and JWKS endpoints carry what makes a sign-in; the
+ * authorization endpoint is where the browser goes. */
+static int md_transport_ok(apr_pool_t *p, const char *issuer, const afb_oidc_metadata_t *md)
+{
+    if (afb_url_is_https(issuer))
+        return afb_url_is_https(md->authorization_endpoint) &&
+               afb_url_is_https(md->token_endpoint) && afb_url_is_https(md->jwks_uri);
+    return afb_url_transport_ok(p, md->authorization_endpoint) &&
+           afb_url_transport_ok(p, md->token_endpoint) && afb_url_transport_ok(p, md->jwks_uri);
+}
+
 static afb_status_t md_fill(apr_pool_t *p, json_t *root, const char *expected,
                             afb_oidc_metadata_t *md, const char **reason)
 {
@@ -154,6 +166,11 @@ static afb_status_t md_fill(apr_pool_t *p, json_t *root, const char *expected,
     if (!url_ok(p, md->authorization_endpoint) || !url_ok(p, md->token_endpoint) ||
         !url_ok(p, md->jwks_uri)) {
         *reason = "discovery endpoints missing or not http(s) URLs";
+        return AFB_EINVAL;
+    }
+    if (!md_transport_ok(p, expected, md)) {
+        *reason = "discovery endpoints not https (an https discovery document may name only "
+                  "https endpoints; http:// only to a loopback address)";
         return AFB_EINVAL;
     }
     md->authorization_endpoint = apr_pstrdup(p, md->authorization_endpoint);

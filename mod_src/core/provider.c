@@ -4,6 +4,7 @@
  * httpd's own key=value parameters); a word naming an unknown key, a repeated key or a
  * value out of range is refused with a message naming the word. */
 #include "authfb/provider.h"
+#include "authfb/util.h"
 
 #include <string.h>
 #include <apr_strings.h>
@@ -232,10 +233,15 @@ static int is_http_url(const char *s)
     return *s != '\0' && *s != '/' && *s != '?' && *s != '#';
 }
 
+#define AFB_CLEARTEXT_REFUSED "http:// is cleartext: anyone on the path could forge the " \
+    "answers; use https:// (http:// is accepted only to a loopback address)"
+
 static const char *check_url_arg(apr_pool_t *p, const char *arg)
 {
     if (!is_http_url(arg))
         return apr_psprintf(p, "'%s': must be an http:// or https:// URL", arg);
+    if (!afb_url_transport_ok(p, arg))
+        return apr_psprintf(p, "'%s': %s", arg, AFB_CLEARTEXT_REFUSED);
     return NULL;
 }
 
@@ -307,6 +313,8 @@ static const char *check_url_key(apr_pool_t *p, afb_provider_conf_t *out, const 
     (void)out;
     if (!is_http_url(*val))
         return apr_psprintf(p, "%s: must be an http:// or https:// URL", word);
+    if (!afb_url_transport_ok(p, *val))
+        return apr_psprintf(p, "%s: %s", word, AFB_CLEARTEXT_REFUSED);
     return NULL;
 }
 

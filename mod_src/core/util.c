@@ -1,9 +1,12 @@
 /* Small pure helpers: encodings, constant-time compare, input sanitizers. */
 #include "authfb/util.h"
 
+#include <arpa/inet.h>
 #include <limits.h>
 #include <string.h>
+#include <strings.h>
 #include <apr_strings.h>
+#include <apr_uri.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
@@ -683,4 +686,35 @@ char *afb_pct_encode(apr_pool_t *p, const char *in, int form)
 char *afb_pct_encode_path(apr_pool_t *p, const char *in)
 {
     return pct_encode(p, in, "/", 0);
+}
+
+/* ---- outbound transports --------------------------------------------------------------- */
+
+int afb_url_is_https(const char *url)
+{
+    return url != NULL && strncasecmp(url, "https://", 8) == 0;
+}
+
+static int host_is_loopback(const char *host)
+{
+    unsigned char a[16];
+    static const unsigned char v6_loopback[16] = {0, 0, 0, 0, 0, 0, 0, 0,
+                                                  0, 0, 0, 0, 0, 0, 0, 1};
+    if (strcasecmp(host, "localhost") == 0)
+        return 1;
+    if (inet_pton(AF_INET, host, a) == 1)
+        return a[0] == 127;
+    return inet_pton(AF_INET6, host, a) == 1 && memcmp(a, v6_loopback, 16) == 0;
+}
+
+int afb_url_transport_ok(apr_pool_t *p, const char *url)
+{
+    apr_uri_t uri;
+    if (afb_url_is_https(url))
+        return 1;
+    if (url == NULL || strncasecmp(url, "http://", 7) != 0)
+        return 0;
+    if (apr_uri_parse(p, url, &uri) != APR_SUCCESS || uri.hostname == NULL)
+        return 0;
+    return host_is_loopback(uri.hostname);
 }

@@ -2,15 +2,18 @@
 flood of keys, a cleartext transport or a forged Host header cannot do."""
 import collections
 import concurrent.futures
+import json
 import os
 import re
 import secrets
 import subprocess
+import time
 
 import pytest
 import requests
 
-from afbtest import PASSWORD_TOTP_CONF, PASSWORDS, TOTP_SECRETS, totp, write_file
+from afbtest import PASSWORD_TOTP_CONF, PASSWORDS, TOTP_SECRETS, free_port, totp, write_file
+from tlsutil import make_ca
 
 
 def mkpasswd(password, method, rounds):
@@ -147,3 +150,101 @@ def test_a_flood_of_new_keys_never_evicts_live_records(make_httpd):
     assert "AFB01151" in h.error_log()
     status = requests.get(h.base + "/auth-fallback-status?format=json", timeout=10).json()
     assert status["cache"]["refused"] == refused and status["cache"]["capacity"] == 1024
+
+
+CLEARTEXT = """
+AuthFallbackCryptoKey {key}
+AuthFallbackProvider phs password {root}/data/phs.passwd
+@PROVIDER@
+<Location /app>
+    AuthType fallback
+    AuthFallbackChain phs
+    Require valid-user
+</Location>
+"""
+
+
+@pytest.mark.parametrize("line", [
+    "AuthFallbackProvider op oidc http://192.0.2.10/.well-known/openid-configuration "
+    "client_id=c client_secret_file={root}/data/phs.passwd",
+    "AuthFallbackProvider op oidc http://idp.example.com/realms/x/.well-known/openid-configuration "
+    "client_id=c client_secret_file={root}/data/phs.passwd",
+    "AuthFallbackProvider pi http-mfa http://10.0.0.5/validate/check",
+    "AuthFallbackProvider pi http-mfa https://10.0.0.5/validate/check "
+    "health_url=http://10.0.0.5/healthz",
+])
+def test_cleartext_outbound_urls_are_refused_at_startup(make_httpd, line):
+    h = make_httpd(CLEARTEXT.replace("@PROVIDER@", line), start=False)
+    rc, out = h.configtest()
+    assert rc != 0 and "http:// is cleartext" in out, out
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9/validate/check",
+                                 "http://[::1]:9/validate/check",
+                                 "http://localhost:9/validate/check"])
+def test_cleartext_to_loopback_is_accepted(make_httpd, url):
+    h = make_httpd(CLEARTEXT.replace("@PROVIDER@", f"AuthFallbackProvider pi http-mfa {url}"),
+                   start=False)
+    rc, out = h.configtest()
+    assert rc == 0, out
+
+
+class DiscoveryOverTls:
+    """An https server whose discovery document names a cleartext token endpoint."""
+
+    def __init__(self, d):
+        import http.server
+        import ssl
+        import threading
+        ca, crt, key = make_ca(d)
+        self.ca = ca
+        port = free_port()
+        issuer = f"https://127.0.0.1:{port}"
+        doc = json.dumps({"issuer": issuer, "authorization_endpoint": issuer + "/auth",
+                          "token_endpoint": f"http://127.0.0.1:{port + 1}/token",
+                          "jwks_uri": issuer + "/jwks",
+                          "id_token_signing_alg_values_supported": ["RS256"],
+                          "response_types_supported": ["code"]}).encode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(doc)))
+                self.end_headers()
+                self.wfile.write(doc)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(crt, key)
+        self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        self.discovery = issuer + "/.well-known/openid-configuration"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_an_https_discovery_document_naming_a_cleartext_endpoint_is_refused(make_httpd):
+    h = make_httpd(CLEARTEXT, start=False)
+    op = DiscoveryOverTls(h.path("data"))
+    try:
+        write_file(h.path("data/client.secret"), "op-client-secret-1234567890\n", 0o600)
+        h.extra_conf = (CLEARTEXT + "AuthFallbackEventLog {root}/logs/events.json\n").replace(
+            "@PROVIDER@", f"AuthFallbackProvider op oidc {op.discovery} client_id=c "
+            f"client_secret_file={{root}}/data/client.secret ca_file={op.ca} timeout=2")
+        h.extra_conf = h.extra_conf.replace("AuthFallbackChain phs", "AuthFallbackChain op phs")
+        h.start()
+        deadline = time.time() + 10
+        while time.time() < deadline and not [e for e in h.events("health.transition")
+                                                  if e["provider"] == "op"]:
+            time.sleep(0.1)
+        down = [e for e in h.events("health.transition") if e["provider"] == "op"]
+        assert down and down[0]["to"] == "DOWN", h.events()
+        assert "not https" in down[0]["reason"], down
+    finally:
+        op.stop()
