@@ -1,7 +1,8 @@
 /* The operator's kill switch (AuthFallbackOverrideFile, docs/operations.md,
  * "Forcing a path down or up"): lines `NAME VERB` (verbs auto, up, down), '#' comments and
  * blank lines, whitespace tolerant. The checker reads the file at every tick and applies it
- * to the health table, so a change takes effect without a restart.
+ * to the health table, so a change takes effect without a restart. `NAME release` accepts a
+ * store copy held back by the deletion guard (max_delete=), once.
  *
  * Strict, line by line: a malformed line, an unknown provider name or a line past the caps
  * becomes a warning "line N: reason" and the rest of the file still applies. A line that
@@ -31,6 +32,7 @@ typedef struct {
 typedef struct {
     apr_array_header_t *entries;  /* afb_override_entry_t, one per name, first-seen order */
     apr_array_header_t *warnings; /* const char *, "line N: reason" */
+    apr_array_header_t *releases; /* const char *, names with a `NAME release` line */
     int good_lines;               /* lines that parsed */
     int bad_lines;                /* lines that did not */
 } afb_override_list_t;
@@ -41,6 +43,9 @@ typedef struct {
     afb_override_t from;
     afb_override_t to;
     afb_health_transition_t effective; /* effective state before/after, reason "override down" */
+    int released;      /* 1: a `NAME release` line released the store copy held back by the
+                        * deletion guard (from == to: the override did not change) */
+    int held_users;    /* with released: users in the released copy */
 } afb_override_change_t;
 
 /* Parses len bytes of text. known[0..nknown-1] are the declared provider names (known NULL:
@@ -66,7 +71,9 @@ afb_override_t afb_override_lookup(const afb_override_list_t *l, const char *nam
 
 /* Sets the override of every record of the table from the list: listed providers get their
  * value, kept ones stay as they are, the others go back to auto (deleting a line lifts the
- * override). Returns the
+ * override). A `NAME release` line that was not in the file at the previous call releases
+ * the store copy held back at this moment (store_released_sig = store_held_sig), once: the
+ * line must go and come back to release a later copy. Returns the
  * changes, an array of afb_override_change_t (empty when nothing changed). */
 apr_array_header_t *afb_override_apply(apr_pool_t *p, afb_health_table_t *t,
                                        const afb_override_list_t *l);

@@ -29,7 +29,13 @@ typedef struct {
     /* parsed forms of common type-specific keys */
     apr_interval_time_t max_age;   /* password: 0 = no limit */
     int window;                    /* totp: default 1 */
+    long max_delete;               /* password, totp: deletion guard, default 500, 0 = off */
+    int max_delete_pct;            /* 1: max_delete is a percentage of the users in memory */
 } afb_provider_conf_t;
+
+/* The deletion guard (max_delete=): 1 when a new copy of a store that removes `removed` of the
+ * `before` users of the copy in memory must be held back. Off when max_delete is 0. */
+int afb_store_guard_holds(const afb_provider_conf_t *pc, int before, int removed);
 
 const char *afb_provider_type_name(afb_provider_type_t t);
 int afb_provider_is_first_factor(afb_provider_type_t t); /* oidc, password */

@@ -50,6 +50,8 @@ afb_status_t afb_totp_store_parse(apr_pool_t *p, const char *text, size_t len,
 const afb_totp_entry_t *afb_totp_store_find(const afb_totp_store_t *s, const char *user);
 int afb_totp_store_count(const afb_totp_store_t *s);
 const afb_skips_t *afb_totp_store_skips(const afb_totp_store_t *s);
+/* Every user name of the store (const char *, in no particular order). */
+apr_array_header_t *afb_totp_store_users(const afb_totp_store_t *s, apr_pool_t *p);
 
 /* ---- self-service enrollment (stores with enroll=on) ---- */
 

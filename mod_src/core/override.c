@@ -160,6 +160,11 @@ static void parse_words(parse_ctx_t *c, int line, const char **tok, int ntok)
         bad_line(c, line, NULL, "invalid provider name (1-32 of A-Z a-z 0-9 _ . -)");
         return;
     }
+    if (strcasecmp(tok[1], "release") == 0 && is_known(c, tok[0])) {
+        c->l->good_lines++;
+        APR_ARRAY_PUSH(c->l->releases, const char *) = tok[0];
+        return;
+    }
     if ((v = verb_find(tok[1])) == NULL) {
         bad_line(c, line, tok[0], apr_psprintf(c->p, "unknown state '%.32s' (expected auto, "
                                                "up or down)", tok[1]));
@@ -204,6 +209,7 @@ afb_override_list_t *afb_override_list_empty(apr_pool_t *p)
 
     l->entries = apr_array_make(p, 8, sizeof(afb_override_entry_t));
     l->warnings = apr_array_make(p, 4, sizeof(const char *));
+    l->releases = apr_array_make(p, 1, sizeof(const char *));
     return l;
 }
 
@@ -252,6 +258,34 @@ afb_override_t afb_override_lookup(const afb_override_list_t *l, const char *nam
     return e != NULL && !e->keep ? e->value : AFB_OVERRIDE_AUTO;
 }
 
+static int has_release(const afb_override_list_t *l, const char *name)
+{
+    int i;
+
+    for (i = 0; l->releases != NULL && i < l->releases->nelts; i++)
+        if (strcmp(APR_ARRAY_IDX(l->releases, i, const char *), name) == 0)
+            return 1;
+    return 0;
+}
+
+/* A release line new since the last call releases the copy held at this moment, once. */
+static void apply_release(apr_pool_t *p, afb_health_rec_t *rec, int line,
+                          apr_array_header_t *changes)
+{
+    afb_override_change_t ch;
+
+    if (line && !rec->store_release_line && rec->store_held && rec->store_held_sig) {
+        rec->store_released_sig = rec->store_held_sig;
+        memset(&ch, 0, sizeof(ch));
+        ch.name = apr_pstrdup(p, rec->name);
+        ch.from = ch.to = (afb_override_t)rec->override;
+        ch.released = 1;
+        ch.held_users = rec->store_held_users;
+        APR_ARRAY_PUSH(changes, afb_override_change_t) = ch;
+    }
+    rec->store_release_line = line;
+}
+
 apr_array_header_t *afb_override_apply(apr_pool_t *p, afb_health_table_t *t,
                                        const afb_override_list_t *l)
 {
@@ -262,8 +296,10 @@ apr_array_header_t *afb_override_apply(apr_pool_t *p, afb_health_table_t *t,
         afb_health_rec_t *rec = &t->recs[i];
         const afb_override_entry_t *e = entry_find(l, rec->name);
         afb_override_change_t ch;
+        apply_release(p, rec, has_release(l, rec->name), changes);
         if (e != NULL && e->keep)
             continue;
+        memset(&ch, 0, sizeof(ch));
         ch.from = (afb_override_t)rec->override;
         ch.to = afb_override_lookup(l, rec->name);
         if (!afb_health_set_override(rec, ch.to, &ch.effective))

@@ -141,6 +141,42 @@ static const char *check_max_age(apr_pool_t *p, afb_provider_conf_t *out, const 
     return NULL;
 }
 
+/* max_delete=N or N%: users a new copy of a store may remove; 0 turns the guard off. */
+static const char *check_max_delete(apr_pool_t *p, afb_provider_conf_t *out, const char *word,
+                                    const char **val)
+{
+    const char *v = *val;
+    size_t len = strlen(v);
+    char digits[16];
+    apr_int64_t n;
+    int pct = len > 0 && v[len - 1] == '%';
+
+    if (pct)
+        len--;
+    if (len == 0 || len >= sizeof(digits))
+        return apr_psprintf(p, "%s: must be a number of users, or a percentage such as 10%% "
+                            "(0 = off)", word);
+    memcpy(digits, v, len);
+    digits[len] = '\0';
+    if (!parse_bounded(digits, pct ? 100 : 100000000, &n))
+        return apr_psprintf(p, "%s: must be a number of users, or a percentage such as 10%% "
+                            "(0 = off)", word);
+    out->max_delete = (long)n;
+    out->max_delete_pct = pct;
+    return NULL;
+}
+
+int afb_store_guard_holds(const afb_provider_conf_t *pc, int before, int removed)
+{
+    long limit;
+
+    if (pc->max_delete <= 0 || removed <= 0)
+        return 0;
+    limit = pc->max_delete_pct ? (long)((apr_int64_t)before * pc->max_delete / 100)
+                               : pc->max_delete;
+    return removed > limit;
+}
+
 static const char *check_token_auth(apr_pool_t *p, afb_provider_conf_t *out,
                                     const char *word, const char **val)
 {
@@ -342,11 +378,13 @@ static const key_spec_t oidc_keys[] = {
 
 static const key_spec_t password_keys[] = {
     { "max_age", "0", 0, check_max_age },
+    { "max_delete", "500", 0, check_max_delete },
     { NULL, NULL, 0, NULL }
 };
 
 static const key_spec_t totp_keys[] = {
     { "window", "1", 0, check_window },
+    { "max_delete", "500", 0, check_max_delete },
     { NULL, NULL, 0, NULL }
 };
 
@@ -501,6 +539,7 @@ static void conf_init(apr_pool_t *p, afb_provider_conf_t *out, const char *name,
     out->params = apr_table_make(p, 8);
     out->max_age = 0;
     out->window = 1;
+    out->max_delete = 500;
 }
 
 const char *afb_provider_parse(apr_pool_t *p, afb_provider_conf_t *out, const char *name,

@@ -414,6 +414,16 @@ int afb_totp_store_count(const afb_totp_store_t *s)
     return s ? (int)apr_hash_count(s->users) : 0;
 }
 
+apr_array_header_t *afb_totp_store_users(const afb_totp_store_t *s, apr_pool_t *p)
+{
+    apr_array_header_t *out = apr_array_make(p, afb_totp_store_count(s), sizeof(const char *));
+
+    for (apr_hash_index_t *hi = s ? apr_hash_first(p, s->users) : NULL; hi;
+         hi = apr_hash_next(hi))
+        APR_ARRAY_PUSH(out, const char *) = apr_hash_this_key(hi);
+    return out;
+}
+
 const afb_skips_t *afb_totp_store_skips(const afb_totp_store_t *s)
 {
     return s ? &s->skips : NULL;

@@ -12,6 +12,7 @@
 
 #include "afb_httpd.h"
 #include "authfb/file.h"
+#include "authfb/event.h"
 #include "authfb/log.h"
 #include "authfb/pwstore.h"
 #include "authfb/totp.h"
@@ -35,7 +36,10 @@ struct afb_filestore_t {
     apr_off_t size;
     apr_ino_t inode;
     const char *last_error; /* NULL when the file parsed */
+    uint64_t held_sig;    /* the copy held back by the deletion guard, 0 = none */
 };
+
+static uint64_t afb_store_sig(apr_time_t mtime, apr_off_t size, apr_ino_t inode);
 
 afb_filestore_t *afb_filestore_create(apr_pool_t *p, afb_provider_t *prov)
 {
@@ -155,12 +159,81 @@ void afb_filestore_child_init(afb_filestore_t *fs, apr_pool_t *pchild)
                                   apr_pool_cleanup_null);
     }
     apr_thread_mutex_create(&fs->lock, APR_THREAD_MUTEX_DEFAULT, pchild);
+    /* A restart loads the file as it is: a copy held before it is in use now. */
+    afb_health_store_accepted(fs->prov, afb_store_sig(fs->mtime, fs->size, fs->inode));
 }
 
 static void afb_gen_unref(afb_store_gen_t *gen)
 {
     if (--gen->refs == 0 && gen->pool)
         apr_pool_destroy(gen->pool);
+}
+
+/* The identity of one version of the file, as the children and the override file's release
+ * refer to it: never 0. */
+static uint64_t afb_store_sig(apr_time_t mtime, apr_off_t size, apr_ino_t inode)
+{
+    uint64_t h = (uint64_t)mtime * 0x9E3779B97F4A7C15ull;
+    h ^= ((uint64_t)size + 0x632BE59BD9B4E019ull) * 0xBF58476D1CE4E5B9ull;
+    h ^= ((uint64_t)inode + 0x85EBCA77C2B2AE63ull) * 0x94D049BB133111EBull;
+    return h ? h : 1;
+}
+
+static int afb_store_users(const afb_filestore_t *fs, const void *data)
+{
+    return fs->prov->conf.type == AFB_PROV_PASSWORD ? afb_pwstore_count(data)
+                                                    : afb_totp_store_count(data);
+}
+
+/* Users of the copy in memory that the new copy no longer has. */
+static int afb_store_removed(const afb_filestore_t *fs, apr_pool_t *p, const void *old,
+                             const void *new)
+{
+    int pw = fs->prov->conf.type == AFB_PROV_PASSWORD;
+    apr_array_header_t *users = pw ? afb_pwstore_users(old, p) : afb_totp_store_users(old, p);
+    int i, removed = 0;
+    for (i = 0; i < users->nelts; i++) {
+        const char *u = APR_ARRAY_IDX(users, i, const char *);
+        removed += pw ? afb_pwstore_lookup(new, u) == NULL : afb_totp_store_find(new, u) == NULL;
+    }
+    return removed;
+}
+
+static void afb_store_held_report(afb_filestore_t *fs, apr_pool_t *p, int before, int after,
+                                  int removed)
+{
+    afb_event_t *ev = afb_event_new(p, "store.held", apr_time_now());
+    const afb_provider_conf_t *pc = &fs->prov->conf;
+    const char *limit = apr_psprintf(p, "%ld%s", pc->max_delete, pc->max_delete_pct ? "%" : "");
+    afb_log(AFB_LOG_WARN, 1103, "provider %s: new copy of %s held back, the last good copy "
+            "stays in use: it would remove %d of %d users (%d after; max_delete=%s). If that "
+            "is intended, add the line '%s release' to the AuthFallbackOverrideFile",
+            pc->name, pc->arg, removed, before, after, limit, pc->name);
+    afb_event_str(ev, "provider", pc->name);
+    afb_event_str(ev, "file", pc->arg);
+    afb_event_int(ev, "users_before", before);
+    afb_event_int(ev, "users_after", after);
+    afb_event_int(ev, "removed", removed);
+    afb_event_str(ev, "max_delete", limit);
+    afb_event_write(afb_event_line(ev));
+}
+
+/* The deletion guard (max_delete=): 1 when the new copy must be held back. */
+static int afb_store_guard(afb_filestore_t *fs, apr_pool_t *p, const void *data, uint64_t sig)
+{
+    const void *old = fs->current->data;
+    int before, after, removed;
+    if (!old || afb_health_store_released(fs->prov, sig))
+        return 0;
+    before = afb_store_users(fs, old);
+    after = afb_store_users(fs, data);
+    removed = afb_store_removed(fs, p, old, data);
+    if (!afb_store_guard_holds(&fs->prov->conf, before, removed))
+        return 0;
+    if (fs->held_sig != sig && afb_health_store_hold(fs->prov, sig, after, before))
+        afb_store_held_report(fs, p, before, after, removed);
+    fs->held_sig = sig;
+    return 1;
 }
 
 /* Called with the lock held. */
@@ -177,7 +250,8 @@ static void afb_filestore_refresh(afb_filestore_t *fs, apr_time_t now)
     if (apr_stat(&fi, fs->prov->conf.arg, APR_FINFO_MTIME | APR_FINFO_SIZE | APR_FINFO_INODE,
                  fs->parent) != APR_SUCCESS)
         return; /* a missing file keeps the last good copy; the health check reports it */
-    if (fi.mtime == fs->mtime && fi.size == fs->size && fi.inode == fs->inode)
+    if (fi.mtime == fs->mtime && fi.size == fs->size && fi.inode == fs->inode &&
+        !(fs->held_sig && afb_health_store_released(fs->prov, fs->held_sig)))
         return;
     apr_pool_create(&p, fs->parent);
     err = afb_store_read(p, fs->prov->conf.arg, &text, &len, &fi);
@@ -193,6 +267,12 @@ static void afb_filestore_refresh(afb_filestore_t *fs, apr_time_t now)
         apr_pool_destroy(p);
         return;
     }
+    if (afb_store_guard(fs, p, data, afb_store_sig(fi.mtime, fi.size, fi.inode))) {
+        apr_pool_destroy(p);
+        return;
+    }
+    fs->held_sig = 0;
+    afb_health_store_accepted(fs->prov, 0);
     gen = apr_pcalloc(p, sizeof(*gen));
     gen->pool = p;
     gen->data = data;

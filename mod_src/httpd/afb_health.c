@@ -470,6 +470,16 @@ static void afb_override_changes(apr_pool_t *p, apr_array_header_t *changes, apr
     for (i = 0; changes && i < changes->nelts; i++) {
         afb_override_change_t *c = &APR_ARRAY_IDX(changes, i, afb_override_change_t);
         afb_event_t *ev = afb_event_new(p, "override.changed", now);
+        if (c->released) {
+            afb_log(AFB_LOG_WARN, 1104, "provider %s: the operator released the held copy of "
+                    "its store (%d users); every child loads it", c->name, c->held_users);
+            afb_event_str(ev, "provider", c->name);
+            afb_event_str(ev, "from", "held");
+            afb_event_str(ev, "to", "release");
+            afb_event_int(ev, "users", c->held_users);
+            afb_event_write(afb_event_line(ev));
+            continue;
+        }
         afb_log(AFB_LOG_WARN, 1003, "provider %s: operator override %s -> %s", c->name,
                 afb_health_override_name(c->from), afb_health_override_name(c->to));
         afb_event_str(ev, "provider", c->name);
@@ -664,6 +674,51 @@ void afb_health_passive(const afb_provider_t *prov, const char *reason)
     afb_hunlock();
     afb_log(AFB_LOG_INFO, 1011, "provider %s: failure seen while serving a request (%s); "
             "probing now", prov->conf.name, reason ? reason : "unknown");
+}
+
+int afb_health_store_hold(const afb_provider_t *prov, uint64_t sig, int held_users,
+                          int kept_users)
+{
+    afb_health_rec_t *rec = afb_rec(prov);
+    int first;
+    if (!rec)
+        return 1;
+    afb_hlock();
+    first = !rec->store_held || rec->store_held_sig != sig;
+    rec->store_held = 1;
+    rec->store_held_sig = sig;
+    rec->store_held_users = held_users;
+    rec->store_kept_users = kept_users;
+    afb_hunlock();
+    return first;
+}
+
+int afb_health_store_released(const afb_provider_t *prov, uint64_t sig)
+{
+    afb_health_rec_t *rec = afb_rec(prov);
+    int released;
+    if (!rec || !sig)
+        return 0;
+    afb_hlock();
+    released = rec->store_released_sig == sig;
+    afb_hunlock();
+    return released;
+}
+
+void afb_health_store_accepted(const afb_provider_t *prov, uint64_t sig)
+{
+    afb_health_rec_t *rec = afb_rec(prov);
+    if (!rec)
+        return;
+    afb_hlock();
+    if (!rec->store_held || (sig && rec->store_held_sig != sig)) {
+        afb_hunlock();
+        return;
+    }
+    rec->store_held = 0;
+    rec->store_held_users = 0;
+    rec->store_kept_users = 0;
+    afb_hunlock();
 }
 
 void afb_health_counter(const afb_provider_t *prov, int which)

@@ -116,6 +116,17 @@ void *afb_store_gen_data(afb_store_gen_t *gen);
 int afb_filestore_usable(afb_filestore_t *fs);
 void afb_filestore_child_init(afb_filestore_t *fs, apr_pool_t *pchild);
 
+/* afb_health.c, the deletion guard's shared state (docs/operations.md, "The deletion guard").
+ * A child holding a copy back records it: 1 when it is the first to hold this copy (sig), so
+ * one child reports it. */
+int afb_health_store_hold(const afb_provider_t *prov, uint64_t sig, int held_users,
+                          int kept_users);
+/* 1 when the operator released the held copy sig (`NAME release` in the override file). */
+int afb_health_store_released(const afb_provider_t *prov, uint64_t sig);
+/* A copy was taken into use: nothing is held any more (sig 0), or nothing when the copy sig
+ * was the held one (a restart loaded it). */
+void afb_health_store_accepted(const afb_provider_t *prov, uint64_t sig);
+
 /* afb_cache.c */
 /* At configtest and every start: !OK, logged, when the cache the configuration names cannot be
  * used (its socache module is not loaded). */

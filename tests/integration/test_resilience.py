@@ -272,3 +272,99 @@ def test_password_flow_sealed_for_a_provider_that_became_another_type(world):
                                              "password": PASSWORDS["alice"]})
     assert "expired" in r.text, r.text[:300]
     assert h.proc.poll() is None
+
+
+# ---- the deletion guard (max_delete=) --------------------------------------------------------
+
+GUARD_CONF = CONF.replace("AuthFallbackEventLog", "AuthFallbackOverrideFile {root}/override\n"
+                          "AuthFallbackThrottle user=1000 client=1000\n"
+                          "AuthFallbackEventLog")  # the tests fail bob's password many times
+
+
+def password_ok(h, user):
+    return h.client().password_step(user, PASSWORDS[user]).status_code == 303
+
+
+def wait_until(pred, timeout=10, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{what} not met within {timeout}s")
+
+
+def held_events(h, count=1, timeout=10):
+    """Children look at the file when a sign-in uses the store: keep signing in meanwhile."""
+    wait_until(lambda: password_ok(h, "alice") is not None
+               and len(h.events("store.held")) >= count, timeout, "store.held event")
+    return h.events("store.held")
+
+
+def only(users):
+    return password_store_text({u: PASSWORDS[u] for u in users})
+
+
+def test_a_copy_that_deletes_too_many_users_is_held_until_released(make_httpd):
+    h = make_httpd(GUARD_CONF.replace("max_age=0 interval=1", "max_age=0 max_delete=50% "
+                                      "interval=1"), start=False)
+    setup_stores(h)
+    h.start()
+    assert password_ok(h, "bob")
+    write_file(h.path("data/phs.passwd"), only(["alice"]))  # removes 2 of 3 users: over 50 %
+    held = held_events(h)[0]
+    assert held["provider"] == "phs" and held["users_before"] == 3
+    assert held["users_after"] == 1 and held["removed"] == 2 and held["max_delete"] == "50%"
+    assert "AFB01103" in h.error_log()
+    for _ in range(4):  # every child keeps the last good copy
+        assert password_ok(h, "bob")
+    wait_until(lambda: status(h)["phs"]["store"]["held"], what="held on the status page")
+    assert status(h)["phs"]["store"]["held_users"] == 1
+    assert status(h)["phs"]["store"]["kept_users"] == 3
+    prom = requests.get(f"{h.base}/auth-fallback-status?format=prometheus", timeout=10).text
+    assert 'auth_fallback_store_held{provider="phs"} 1' in prom
+    # An empty copy counts as deleting everyone: held too.
+    write_file(h.path("data/phs.passwd"), "")
+    held_events(h, 2)
+    assert h.events("store.held")[1]["users_after"] == 0
+    assert password_ok(h, "bob")
+    # The operator releases the copy held now, without a restart.
+    write_file(h.path("data/phs.passwd"), only(["alice"]))
+    held_events(h, 3)
+    write_file(h.path("override"), "phs release\n")
+    rel = [e for e in h.wait_event("override.changed", timeout=10) if e["to"] == "release"]
+    assert rel and rel[0]["provider"] == "phs"
+    wait_until(lambda: not password_ok(h, "bob"), what="bob removed after the release")
+    time.sleep(1.2)  # every child looks at the file again within a second
+    for _ in range(4):
+        assert not password_ok(h, "bob")
+        assert password_ok(h, "alice")
+    wait_until(lambda: not status(h)["phs"]["store"]["held"], what="not held any more")
+    # The line stays in the file: a later copy is held again, not released by it.
+    write_file(h.path("data/phs.passwd"), password_store_text())
+    wait_until(lambda: password_ok(h, "bob"), what="bob back")
+    time.sleep(1.2)
+    write_file(h.path("data/phs.passwd"), "")
+    held_events(h, 4)
+    time.sleep(1.5)
+    assert password_ok(h, "bob")
+
+
+def test_max_delete_0_turns_the_guard_off(make_httpd):
+    h = make_httpd(GUARD_CONF.replace("max_age=0 interval=1", "max_age=0 max_delete=0 "
+                                      "interval=1"), start=False)
+    setup_stores(h)
+    h.start()
+    assert password_ok(h, "bob")
+    write_file(h.path("data/phs.passwd"), only(["alice"]))
+    wait_until(lambda: not password_ok(h, "bob"), what="bob removed")
+    assert not h.events("store.held")
+
+
+def test_the_default_guard_lets_small_deletions_through(make_httpd):
+    h = make_httpd(GUARD_CONF, start=False)  # max_delete=500
+    setup_stores(h)
+    h.start()
+    write_file(h.path("data/phs.passwd"), "")
+    wait_until(lambda: not password_ok(h, "bob"), what="bob removed")
+    assert not h.events("store.held")

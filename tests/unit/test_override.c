@@ -213,6 +213,47 @@ static void test_apply_to_table(void **state)
     assert_true(afb_health_available(afb_health_table_find(t, "adfs")));
 }
 
+/* `NAME release` releases the store copy held at that moment, once; it is not an override. */
+static void test_release_line(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *names[] = { "adfs", "local" };
+    apr_size_t size = afb_health_table_size(2);
+    afb_health_table_t *t;
+    afb_health_rec_t *local;
+    apr_array_header_t *ch;
+    afb_override_change_t *c;
+    afb_override_list_t *l = parse(p, "local release\nadfs down\n");
+
+    assert_int_equal(l->good_lines, 2);
+    assert_int_equal(l->releases->nelts, 1);
+    assert_int_equal(afb_override_lookup(l, "local"), AFB_OVERRIDE_AUTO);
+    assert_int_equal(parse(p, "nobody release\nlocal up\n")->releases->nelts, 0);
+    assert_int_equal(afb_health_table_init(apr_pcalloc(p, size), size, 2, names, T0, &t),
+                     AFB_OK);
+    local = afb_health_table_find(t, "local");
+    /* Nothing held: the line is taken note of and does nothing. */
+    ch = afb_override_apply(p, t, parse(p, "local release\n"));
+    assert_int_equal(ch->nelts, 0);
+    local->store_held = 1;
+    local->store_held_sig = 77;
+    local->store_held_users = 3;
+    /* The line was already there: a copy held later is not released by it. */
+    assert_int_equal(afb_override_apply(p, t, parse(p, "local release\n"))->nelts, 0);
+    assert_true(local->store_released_sig == 0);
+    /* Removed, then written again: releases the copy held now, once. */
+    assert_int_equal(afb_override_apply(p, t, afb_override_list_empty(p))->nelts, 0);
+    ch = afb_override_apply(p, t, parse(p, "local release\n"));
+    assert_int_equal(ch->nelts, 1);
+    c = &APR_ARRAY_IDX(ch, 0, afb_override_change_t);
+    assert_string_equal(c->name, "local");
+    assert_true(c->released);
+    assert_int_equal(c->held_users, 3);
+    assert_true(local->store_released_sig == 77);
+    assert_int_equal(local->override, AFB_OVERRIDE_AUTO);
+    assert_int_equal(afb_override_apply(p, t, parse(p, "local release\n"))->nelts, 0);
+}
+
 /* A typo for a provider taken out of use keeps it out of use; other lines still apply. */
 static void test_bad_line_keeps_previous_override(void **state)
 {
@@ -290,6 +331,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_line_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_any_name_without_known_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_to_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_release_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_line_keeps_previous_override, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_file_that_does_not_parse_at_all, setup, teardown),

@@ -128,6 +128,34 @@ static void test_password_defaults_and_max_age(void **state)
                    "max_age=99999999999999999999:");
 }
 
+/* max_delete=: a number of users (default 500), a percentage, or 0 (off). */
+static void test_max_delete(void **state)
+{
+    (void)state;
+    expect_ok(parse("phs", "password", "/p", NULL));
+    assert_int_equal(conf.max_delete, 500);
+    assert_int_equal(conf.max_delete_pct, 0);
+    assert_false(afb_store_guard_holds(&conf, 10000, 500));
+    assert_true(afb_store_guard_holds(&conf, 10000, 501));
+    expect_ok(parse("phs", "password", "/p", "max_delete=10%", NULL));
+    assert_int_equal(conf.max_delete, 10);
+    assert_int_equal(conf.max_delete_pct, 1);
+    assert_false(afb_store_guard_holds(&conf, 1000, 100));
+    assert_true(afb_store_guard_holds(&conf, 1000, 101));
+    assert_true(afb_store_guard_holds(&conf, 5, 1));  /* 10 % of 5 is 0 users */
+    expect_ok(parse("phs", "password", "/p", "max_delete=0", NULL));
+    assert_false(afb_store_guard_holds(&conf, 1000, 1000));
+    expect_ok(parse("t", "totp", "/t", "max_delete=2", NULL));
+    assert_true(afb_store_guard_holds(&conf, 3, 3));   /* an empty copy removes everyone */
+    assert_false(afb_store_guard_holds(&conf, 3, 0));
+    expect_err_has(parse("phs", "password", "/p", "max_delete=101%", NULL), "max_delete=101%:");
+    expect_err_has(parse("phs", "password", "/p", "max_delete=%", NULL), "max_delete=%:");
+    expect_err_has(parse("phs", "password", "/p", "max_delete=-1", NULL), "max_delete=-1:");
+    expect_err_has(parse("phs", "password", "/p", "max_delete=5x", NULL), "max_delete=5x:");
+    expect_err_has(parse("op", "oidc", "http://127.0.0.1/.well-known/openid-configuration",
+                         "client_id=c", "max_delete=5", NULL), "max_delete");
+}
+
 static void test_totp_window(void **state)
 {
     (void)state;
@@ -193,7 +221,7 @@ static void test_health_keys(void **state)
     assert_true(conf.timeout == 1500000);
     assert_int_equal(conf.fall, 1);
     assert_int_equal(conf.rise, 100);
-    assert_int_equal(count_params(), 1); /* max_age only: health keys are not params */
+    assert_int_equal(count_params(), 2); /* max_age, max_delete: health keys are not params */
     expect_ok(parse("phs", "password", "/p", "interval=3600", "timeout=1ms", NULL));
     assert_true(conf.interval == SEC(3600));
     assert_true(conf.timeout == 1000);
@@ -427,6 +455,7 @@ int main(void)
         cmocka_unit_test(test_oidc_defaults),
         cmocka_unit_test(test_oidc_all_keys),
         cmocka_unit_test(test_password_defaults_and_max_age),
+        cmocka_unit_test(test_max_delete),
         cmocka_unit_test(test_totp_window),
         cmocka_unit_test(test_radius_defaults_and_keys),
         cmocka_unit_test(test_http_mfa_keys),
