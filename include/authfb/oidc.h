@@ -187,6 +187,12 @@ afb_status_t afb_oidc_redeem(afb_oidc_provider_t *prov, apr_pool_t *p, apr_time_
                              const char *code_verifier, const char *nonce,
                              afb_oidc_identity_t *out, const char **reason) AFB_MUST_CHECK;
 
+/* A failed fetch is remembered for AFB_OIDC_REFETCH_AFTER_FAILURE (requests answer with it
+ * at once instead of each waiting on the OP). A passing health probe seen elsewhere (the
+ * shared health table) at passed_at, later than that failure, ends the wait: the next
+ * request fetches. afb_oidc_redeem tries one fetch whatever was remembered. */
+void afb_oidc_passed_since(afb_oidc_provider_t *prov, apr_time_t passed_at);
+
 /* Health probe: fetch discovery and JWKS now (never from the cache) and validate them.
  * A success also refreshes this process's cache. */
 afb_status_t afb_oidc_probe(afb_oidc_provider_t *prov, apr_pool_t *p, apr_time_t now,

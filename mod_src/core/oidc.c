@@ -523,6 +523,7 @@ struct afb_oidc_provider_t {
     apr_thread_mutex_t *fetch_mu; /* one refresh at a time */
     snap_t *snap;
     apr_time_t retry_after;
+    apr_time_t failed_at;         /* when the failure behind retry_after was seen */
     apr_time_t kid_refresh_at;
     afb_status_t last_status;
     char last_error[REASON_MAX];
@@ -647,6 +648,7 @@ static void remember_failure(afb_oidc_provider_t *prov, apr_time_t now, afb_stat
 {
     apr_thread_mutex_lock(prov->mu);
     prov->retry_after = now + AFB_OIDC_REFETCH_AFTER_FAILURE;
+    prov->failed_at = now;
     prov->last_status = st;
     apr_cpystrn(prov->last_error, reason ? reason : "unknown", sizeof(prov->last_error));
     apr_thread_mutex_unlock(prov->mu);
@@ -695,6 +697,21 @@ static int snap_fresh(const afb_oidc_provider_t *prov, const snap_t *s, apr_time
 static int snap_usable(const afb_oidc_provider_t *prov, const snap_t *s, apr_time_t now)
 {
     return s && now - s->fetched < prov->conf.max_stale;
+}
+
+static void forget_failure(afb_oidc_provider_t *prov)
+{
+    apr_thread_mutex_lock(prov->mu);
+    prov->retry_after = 0;
+    apr_thread_mutex_unlock(prov->mu);
+}
+
+void afb_oidc_passed_since(afb_oidc_provider_t *prov, apr_time_t passed_at)
+{
+    apr_thread_mutex_lock(prov->mu);
+    if (prov->retry_after && passed_at > prov->failed_at)
+        prov->retry_after = 0;
+    apr_thread_mutex_unlock(prov->mu);
 }
 
 /* No usable copy, and a refresh failed a moment ago: answer at once with that failure. */
@@ -746,9 +763,10 @@ static afb_status_t refresh_locked(afb_oidc_provider_t *prov, apr_pool_t *p, apr
     return st;
 }
 
-/* The current snapshot (one reference for the caller), refreshing it when due. */
+/* The current snapshot (one reference for the caller), refreshing it when due. With
+ * `retry`, a failure remembered a moment ago does not stop one fetch of this caller's. */
 static afb_status_t snap_current(afb_oidc_provider_t *prov, apr_pool_t *p, apr_time_t now,
-                                 snap_t **out, const char **reason)
+                                 int retry, snap_t **out, const char **reason)
 {
     snap_t *s = snap_get(prov);
     afb_status_t st;
@@ -767,9 +785,11 @@ static afb_status_t snap_current(afb_oidc_provider_t *prov, apr_pool_t *p, apr_t
     else {
         snap_put(prov, s);
         s = NULL;
-        if ((st = recent_failure(prov, p, now, reason)) != AFB_OK)
+        if (!retry && (st = recent_failure(prov, p, now, reason)) != AFB_OK)
             return st;
         apr_thread_mutex_lock(prov->fetch_mu);
+        if (retry)
+            forget_failure(prov);
     }
     st = refresh_locked(prov, p, now, s, out, reason);
     apr_thread_mutex_unlock(prov->fetch_mu);
@@ -860,7 +880,7 @@ afb_status_t afb_oidc_begin(afb_oidc_provider_t *prov, apr_pool_t *p, apr_time_t
     snap_t *s = NULL;
     afb_status_t st;
     memset(out, 0, sizeof(*out));
-    if ((st = snap_current(prov, p, now, &s, reason)) != AFB_OK)
+    if ((st = snap_current(prov, p, now, 0, &s, reason)) != AFB_OK)
         return st;
     out->state = afb_random_token(p, 32);
     out->nonce = afb_random_token(p, 32);
@@ -973,7 +993,9 @@ afb_status_t afb_oidc_redeem(afb_oidc_provider_t *prov, apr_pool_t *p, apr_time_
         *reason = "callback without a usable code";
         return AFB_EINVAL;
     }
-    if ((st = snap_current(prov, p, now, &s, reason)) != AFB_OK)
+    /* The person has just signed in at the OP: a failure this process remembers is worth
+     * one more fetch before the sign-in is given up. */
+    if ((st = snap_current(prov, p, now, 1, &s, reason)) != AFB_OK)
         return st;
     st = exchange_code(prov, p, s, code, redirect_uri, code_verifier, &id_token, reason);
     if (st == AFB_OK)

@@ -676,6 +676,19 @@ void afb_health_passive(const afb_provider_t *prov, const char *reason)
             "probing now", prov->conf.name, reason ? reason : "unknown");
 }
 
+apr_time_t afb_health_last_pass(const afb_provider_t *prov)
+{
+    afb_health_rec_t *rec = afb_rec(prov);
+    apr_time_t t = 0;
+    if (!rec)
+        return 0;
+    afb_hlock();
+    if (rec->passes > 0)
+        t = rec->last_probe;
+    afb_hunlock();
+    return t;
+}
+
 int afb_health_store_hold(const afb_provider_t *prov, uint64_t sig, int held_users,
                           int kept_users)
 {

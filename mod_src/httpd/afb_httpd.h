@@ -116,6 +116,10 @@ void *afb_store_gen_data(afb_store_gen_t *gen);
 int afb_filestore_usable(afb_filestore_t *fs);
 void afb_filestore_child_init(afb_filestore_t *fs, apr_pool_t *pchild);
 
+/* afb_health.c: when the last probe passed (0 when it failed or none ran), for a child to
+ * know that a failure it remembers is older than the provider's recovery. */
+apr_time_t afb_health_last_pass(const afb_provider_t *prov);
+
 /* afb_health.c, the deletion guard's shared state (docs/operations.md, "The deletion guard").
  * A child holding a copy back records it: 1 when it is the first to hold this copy (sig), so
  * one child reports it. */

@@ -274,6 +274,9 @@ int afb_oidc_start(request_rec *r, afb_provider_t *prov, const afb_flow_t *flow,
         }
         return afb_unavailable_page(r, flow->location);
     }
+    /* Recovery reaches every child: a probe that passed after this child's failed fetch
+     * lets it fetch again at once. */
+    afb_oidc_passed_since(rt->op, afb_health_last_pass(prov));
     st = afb_oidc_begin(rt->op, r->pool, apr_time_now(), afb_redirect_uri(r), &ar, &why);
     if (st != AFB_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
