@@ -346,12 +346,23 @@ static void redeem_when_metadata_unavailable(void **state)
     fake_http_fail(fake, DISCO, AFB_ETIMEOUT);
     assert_int_equal(afb_oidc_begin(prov, p, NOW, REDIRECT, &ar, &why), AFB_ETIMEOUT);
     assert_string_equal(why, "discovery: timeout");
-    /* the next few seconds answer at once, without waiting on the OP again */
+    /* new sign-ins of the next few seconds answer at once, without waiting on the OP again */
+    assert_int_equal(afb_oidc_begin(prov, p, NOW + apr_time_from_sec(2), REDIRECT, &ar, &why),
+                     AFB_ETIMEOUT);
+    assert_int_equal(fake_http_calls(fake, DISCO), 1);
+    /* a callback (the person has just signed in at the OP) tries one fetch anyway */
     assert_int_equal(afb_oidc_redeem(prov, p, NOW + apr_time_from_sec(2), "c", REDIRECT, "v",
                                      "n", &id, &why), AFB_ETIMEOUT);
-    assert_int_equal(fake_http_calls(fake, DISCO), 1);
+    assert_int_equal(fake_http_calls(fake, DISCO), 2);
+    /* a passing probe older than the failure changes nothing ... */
+    afb_oidc_passed_since(prov, NOW + apr_time_from_sec(1));
+    assert_int_equal(afb_oidc_begin(prov, p, NOW + apr_time_from_sec(3), REDIRECT, &ar, &why),
+                     AFB_ETIMEOUT);
+    assert_int_equal(fake_http_calls(fake, DISCO), 2);
+    /* ... a newer one lets the next sign-in fetch at once */
     fake_http_set(fake, DISCO, 200, discovery_doc(OP, NULL));
-    assert_int_equal(afb_oidc_begin(prov, p, NOW + apr_time_from_sec(11), REDIRECT, &ar, &why),
+    afb_oidc_passed_since(prov, NOW + apr_time_from_sec(3));
+    assert_int_equal(afb_oidc_begin(prov, p, NOW + apr_time_from_sec(4), REDIRECT, &ar, &why),
                      AFB_OK);
 }
 
