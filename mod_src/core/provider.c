@@ -373,6 +373,7 @@ static const key_spec_t oidc_keys[] = {
     { "token_auth", "client_secret_basic", 0, check_token_auth },
     { "ca_file", NULL, 0, NULL },
     { "claims_env", NULL, 0, check_claim_list },
+    { "redirect_uri", NULL, 0, check_url_key },
     { NULL, NULL, 0, NULL }
 };
 

@@ -162,9 +162,42 @@ afb_status_t afb_oidc_health_probe(afb_provider_t *prov, apr_pool_t *p, const ch
 
 /* ---- starting: the redirect to the OpenID Provider ---- */
 
-static const char *afb_redirect_uri(request_rec *r)
+/* The redirect URI: the provider's redirect_uri= key, else the virtual host's own name
+ * (ServerName: scheme, host, port; the port the connection came in on when ServerName has
+ * none) -- never the client's Host header, which anyone can set. */
+static const char *afb_redirect_uri(request_rec *r, const afb_provider_t *prov)
 {
-    return ap_construct_url(r->pool, afb_endpoint_url(r, "callback", NULL), r);
+    const char *fixed = apr_table_get(prov->conf.params, "redirect_uri");
+    const char *scheme = ap_http_scheme(r);
+    apr_port_t port = r->server->port ? r->server->port : r->connection->local_addr->port;
+    const char *host = r->server->server_hostname;
+    if (fixed)
+        return fixed;
+    if (host && strchr(host, ':') && *host != '[') /* an IPv6 literal */
+        host = apr_pstrcat(r->pool, "[", host, "]", NULL);
+    return apr_pstrcat(r->pool, scheme, "://", host ? host : "localhost",
+                       port == ap_default_port(r) ? ""
+                       : apr_psprintf(r->pool, ":%u", (unsigned)port),
+                       afb_endpoint_url(r, "callback", NULL), NULL);
+}
+
+/* 1 when the request's Host is one of this virtual host's names (ServerName, ServerAlias,
+ * wildcard aliases), compared without the port. */
+static int afb_host_is_ours(request_rec *r)
+{
+    const server_rec *s = r->server;
+    int i;
+    if (!r->hostname || !s->server_hostname)
+        return 0;
+    if (!strcasecmp(r->hostname, s->server_hostname))
+        return 1;
+    for (i = 0; s->names && i < s->names->nelts; i++)
+        if (!strcasecmp(r->hostname, APR_ARRAY_IDX(s->names, i, const char *)))
+            return 1;
+    for (i = 0; s->wild_names && i < s->wild_names->nelts; i++)
+        if (!ap_strcasecmp_match(r->hostname, APR_ARRAY_IDX(s->wild_names, i, const char *)))
+            return 1;
+    return 0;
 }
 
 static const char *afb_pending_prefix(request_rec *r)
@@ -274,10 +307,13 @@ int afb_oidc_start(request_rec *r, afb_provider_t *prov, const afb_flow_t *flow,
         }
         return afb_unavailable_page(r, flow->location);
     }
+    if (!afb_host_is_ours(r))
+        return afb_bad_request(r, "This site is not signed in to under this address: use "
+                               "its usual address.");
     /* Recovery reaches every child: a probe that passed after this child's failed fetch
      * lets it fetch again at once. */
     afb_oidc_passed_since(rt->op, afb_health_last_pass(prov));
-    st = afb_oidc_begin(rt->op, r->pool, apr_time_now(), afb_redirect_uri(r), &ar, &why);
+    st = afb_oidc_begin(rt->op, r->pool, apr_time_now(), afb_redirect_uri(r, prov), &ar, &why);
     if (st != AFB_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                       "AFB00024: provider %s: cannot start a sign-in: %s", prov->conf.name,
@@ -392,7 +428,7 @@ static int afb_oidc_finish(request_rec *r, const afb_oidc_pending_t *pend, const
     afb_status_t st;
     if (!rt || !rt->op || prov->conf.type != AFB_PROV_OIDC) /* renamed, removed or retyped */
         return afb_flow_lost_page(r, AFB_EEXPIRED, pend->return_to);
-    st = afb_oidc_redeem(rt->op, r->pool, apr_time_now(), code, afb_redirect_uri(r),
+    st = afb_oidc_redeem(rt->op, r->pool, apr_time_now(), code, afb_redirect_uri(r, prov),
                          pend->code_verifier, pend->nonce, &id, &why);
     if (afb_oidc_is_infra(st))
         return afb_oidc_infra_failure(r, prov, pend, st, why);

@@ -8,6 +8,7 @@ import re
 import secrets
 import subprocess
 import time
+import urllib.parse
 
 import pytest
 import requests
@@ -248,3 +249,48 @@ def test_an_https_discovery_document_naming_a_cleartext_endpoint_is_refused(make
         assert "not https" in down[0]["reason"], down
     finally:
         op.stop()
+
+
+@pytest.fixture
+def op_httpd(make_httpd):
+    from opserver import OpenIDProvider
+    from test_oidc_flow import OIDC_CONF
+    port = free_port()
+    op = OpenIDProvider(f"http://127.0.0.1:{port}/auth-fallback/callback").start()
+
+    def make(extra="", alias=""):
+        h = make_httpd(OIDC_CONF.replace("@OP@", op.provider_line(extra=extra)) + alias,
+                       start=False)
+        h.port, h.base = port, f"http://127.0.0.1:{port}"
+        return h.start()
+    yield make
+    op.stop()
+
+
+def redirect_uri_of(location):
+    q = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query)
+    return q["redirect_uri"][0]
+
+
+def test_redirect_uri_comes_from_the_server_name_not_the_host_header(op_httpd):
+    h = op_httpd(alias="<VirtualHost 127.0.0.1:{port}>\n    ServerName 127.0.0.1:{port}\n"
+                       "    ServerAlias intranet.example\n</VirtualHost>\n")
+    r = h.client().get("/app/")
+    assert r.status_code == 302
+    assert redirect_uri_of(r.headers["Location"]) == f"{h.base}/auth-fallback/callback"
+    # another of the vhost's names: the sign-in starts, the redirect URI stays the registered one
+    r = h.client().get("/app/", headers={"Host": f"intranet.example:{h.port}"})
+    assert r.status_code == 302
+    assert redirect_uri_of(r.headers["Location"]) == f"{h.base}/auth-fallback/callback"
+    # a name that is not the vhost's: no sign-in starts, nothing is sent to the OP
+    r = h.client().get("/app/", headers={"Host": "evil.example"})
+    assert r.status_code == 400, (r.status_code, r.headers.get("Location"))
+    assert "evil.example" not in r.headers.get("Location", "")
+
+
+def test_explicit_redirect_uri_key(op_httpd):
+    h = op_httpd(extra="redirect_uri=https://sso.example.com/auth-fallback/callback")
+    r = h.client().get("/app/")
+    assert r.status_code == 302
+    assert redirect_uri_of(r.headers["Location"]) == \
+        "https://sso.example.com/auth-fallback/callback"
