@@ -56,29 +56,6 @@ static int tokenize(apr_pool_t *p, const char *s, size_t n, const char **tok)
     return count;
 }
 
-/* The verbs of a line `NAME VERB`: a new verb is one more row. */
-typedef struct {
-    const char *verb;
-    afb_override_t value;
-} verb_spec_t;
-
-static const verb_spec_t verbs[] = {
-    { "auto", AFB_OVERRIDE_AUTO },
-    { "up", AFB_OVERRIDE_UP },
-    { "down", AFB_OVERRIDE_DOWN },
-    { NULL, AFB_OVERRIDE_AUTO }
-};
-
-static const verb_spec_t *verb_find(const char *s)
-{
-    const verb_spec_t *v;
-
-    for (v = verbs; v->verb != NULL; v++)
-        if (strcasecmp(s, v->verb) == 0)
-            return v;
-    return NULL;
-}
-
 static int is_known(const parse_ctx_t *c, const char *name)
 {
     int i;
@@ -146,14 +123,49 @@ static void bad_line(parse_ctx_t *c, int line, const char *name, const char *why
         entry_keep(c, line, name, why);
 }
 
+/* The verbs of a line `NAME VERB [ARG]`: a new verb is one more row (with its own apply
+ * function when it does more than set the override). */
+typedef struct verb_spec_t verb_spec_t;
+typedef void verb_apply_fn(parse_ctx_t *c, int line, const char *name, const verb_spec_t *v,
+                           const char *arg);
+struct verb_spec_t {
+    const char *verb;
+    int nargs;             /* words after the verb: 0 or 1 (MAX_TOKENS) */
+    afb_override_t value;  /* for apply_state */
+    verb_apply_fn *apply;
+};
+
+static void apply_state(parse_ctx_t *c, int line, const char *name, const verb_spec_t *v,
+                        const char *arg)
+{
+    (void)arg;
+    entry_set(c, line, name, v->value);
+}
+
+static const verb_spec_t verbs[] = {
+    { "auto", 0, AFB_OVERRIDE_AUTO, apply_state },
+    { "up", 0, AFB_OVERRIDE_UP, apply_state },
+    { "down", 0, AFB_OVERRIDE_DOWN, apply_state },
+    { NULL, 0, AFB_OVERRIDE_AUTO, NULL }
+};
+
+static const verb_spec_t *verb_find(const char *s)
+{
+    const verb_spec_t *v;
+
+    for (v = verbs; v->verb != NULL; v++)
+        if (strcasecmp(s, v->verb) == 0)
+            return v;
+    return NULL;
+}
+
 /* Checks the words of one line and records the entry, or warns. */
 static void parse_words(parse_ctx_t *c, int line, const char **tok, int ntok)
 {
     const verb_spec_t *v;
 
-    if (ntok != 2) {
-        bad_line(c, line, tok[0], ntok == 1 ? "expected NAME auto|up|down"
-                 : apr_psprintf(c->p, "unexpected text after '%.32s'", tok[1]));
+    if (ntok < 2) {
+        bad_line(c, line, tok[0], "expected NAME auto|up|down");
         return;
     }
     if (!afb_provider_name_valid(tok[0])) {
@@ -170,12 +182,18 @@ static void parse_words(parse_ctx_t *c, int line, const char **tok, int ntok)
                                                "up or down)", tok[1]));
         return;
     }
+    if (ntok != 2 + v->nargs) {
+        bad_line(c, line, tok[0], v->nargs == 0 || ntok > 2 + v->nargs
+                 ? apr_psprintf(c->p, "unexpected text after '%.32s'", tok[1 + v->nargs])
+                 : apr_psprintf(c->p, "'%s' needs an argument", v->verb));
+        return;
+    }
     if (!is_known(c, tok[0])) {
         bad_line(c, line, NULL, apr_psprintf(c->p, "unknown provider '%s'", tok[0]));
         return;
     }
     c->l->good_lines++;
-    entry_set(c, line, tok[0], v->value);
+    v->apply(c, line, tok[0], v, v->nargs > 0 ? tok[2] : NULL);
 }
 
 static void parse_line(parse_ctx_t *c, int line, const char *s, size_t n)

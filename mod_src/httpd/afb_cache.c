@@ -331,8 +331,8 @@ afb_status_t afb_cache_probe(apr_pool_t *p, server_rec *s, apr_interval_time_t d
     static const char *const steps[] = {"set", "get", "delete"};
     afb_server_conf_t *conf = afb_main_conf();
     apr_time_t start = apr_time_now();
-    const char *key = apr_psprintf(p, "afb:probe:%ld", (long)getpid());
     unsigned char want[16], got[16];
+    const char *key;
     unsigned int len = sizeof(want);
     apr_status_t rv = APR_SUCCESS;
     int step;
@@ -346,6 +346,9 @@ afb_status_t afb_cache_probe(apr_pool_t *p, server_rec *s, apr_interval_time_t d
         return AFB_EIO;
     }
     apr_generate_random_bytes(want, sizeof(want));
+    /* A key of its own on every node and at every probe: nodes share a Redis. */
+    key = apr_psprintf(p, "afb:probe:%02x%02x%02x%02x%02x%02x%02x%02x", want[0], want[1],
+                       want[2], want[3], want[4], want[5], want[6], want[7]);
     memcpy(got, want, sizeof(got));
     for (step = 0; step < 3 && rv == APR_SUCCESS; step++) {
         if (step == 1)
