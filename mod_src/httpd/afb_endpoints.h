@@ -38,6 +38,8 @@ afb_health_table_t *afb_health_table(void);
 /* The shared cache's own record (state, probes; passive_events counts the errors requests
  * saw), or NULL before the table exists. */
 afb_health_rec_t *afb_health_cache_rec(void);
+/* 1 while the cache's probes say it is DOWN. */
+int afb_health_cache_down(void);
 /* A request saw the cache fail: counted, and the next cache probe comes early. */
 void afb_health_cache_error(const char *what);
 /* depends= of every record as indices (one per record of the table), or NULL. */

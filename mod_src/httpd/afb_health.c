@@ -333,6 +333,12 @@ afb_health_rec_t *afb_health_cache_rec(void)
     return &afb_table->recs[afb_cache_idx];
 }
 
+int afb_health_cache_down(void)
+{
+    afb_health_rec_t *rec = afb_health_cache_rec();
+    return rec && !afb_health_available(rec);
+}
+
 void afb_health_cache_error(const char *what)
 {
     afb_health_rec_t *rec = afb_health_cache_rec();

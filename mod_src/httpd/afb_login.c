@@ -189,6 +189,18 @@ static int afb_attempt_unkept(request_rec *r, int *status)
     return 1;
 }
 
+/* While the cache is DOWN (its probes fail), a store that looks empty is an outage, not a
+ * full table: attempts go through uncounted, as documented (docs/directives.md,
+ * AuthFallbackCache), and that is logged. */
+static int afb_attempt_uncounted(request_rec *r)
+{
+    long count = afb_event_rate_take("cache.down.throttle");
+    if (count)
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "AFB01209: AuthFallbackCache is DOWN: "
+                      "%ld sign-in attempt(s) not counted by throttling", count);
+    return 0;
+}
+
 /* Count this attempt, or 1 (and the 429 page in *status) when the user or client is
  * throttled, or the 503 page when the count cannot be kept. */
 static int afb_throttled(request_rec *r, const afb_flow_t *flow, const char *user,
@@ -200,6 +212,8 @@ static int afb_throttled(request_rec *r, const afb_flow_t *flow, const char *use
     a->ckey = afb_client_key(r);
     a->upol = afb_policy(1);
     a->cpol = afb_policy(0);
+    if (afb_health_cache_down())
+        return afb_attempt_uncounted(r);
     if (afb_cache_locked(r, afb_attempt_reserve, a) != AFB_OK)
         return 0;
     if (a->unkept)
