@@ -142,10 +142,20 @@ static void apply_state(parse_ctx_t *c, int line, const char *name, const verb_s
     entry_set(c, line, name, v->value);
 }
 
+/* `NAME release`: take the store copy held back by the deletion guard into use; it leaves
+ * the provider's override as it is. */
+static void verb_release(parse_ctx_t *c, int line, const char *name, const verb_spec_t *v,
+                         const char *arg)
+{
+    (void)line; (void)v; (void)arg;
+    APR_ARRAY_PUSH(c->l->releases, const char *) = name;
+}
+
 static const verb_spec_t verbs[] = {
     { "auto", 0, AFB_OVERRIDE_AUTO, apply_state },
     { "up", 0, AFB_OVERRIDE_UP, apply_state },
     { "down", 0, AFB_OVERRIDE_DOWN, apply_state },
+    { "release", 0, AFB_OVERRIDE_AUTO, verb_release },
     { NULL, 0, AFB_OVERRIDE_AUTO, NULL }
 };
 
@@ -170,11 +180,6 @@ static void parse_words(parse_ctx_t *c, int line, const char **tok, int ntok)
     }
     if (!afb_provider_name_valid(tok[0])) {
         bad_line(c, line, NULL, "invalid provider name (1-32 of A-Z a-z 0-9 _ . -)");
-        return;
-    }
-    if (strcasecmp(tok[1], "release") == 0 && is_known(c, tok[0])) {
-        c->l->good_lines++;
-        APR_ARRAY_PUSH(c->l->releases, const char *) = tok[0];
         return;
     }
     if ((v = verb_find(tok[1])) == NULL) {
