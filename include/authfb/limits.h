@@ -40,6 +40,8 @@
 #define AFB_OVERRIDE_EVERY apr_time_from_msec(500)   /* override file read at most this often */
 #define AFB_STORE_CHECK_EVERY apr_time_from_sec(1)   /* a store file's stat, per child */
 #define AFB_STORE_LOCK_WAIT apr_time_from_sec(2)     /* a module-written store's file lock */
+/* A password verification waiting for its turn goes ahead after this (under httpd's Timeout). */
+#define AFB_VGATE_MAX_WAIT apr_time_from_sec(30)
 #define AFB_CHECKER_STALE apr_time_from_sec(10)      /* checker silent this long: health stale */
 #define AFB_CHECKER_STALE_WARN_EVERY apr_time_from_sec(60) /* AFB01010 at most this often */
 #define AFB_EVENT_RATE_EVERY apr_time_from_sec(10)   /* high-rate events, per key and process */

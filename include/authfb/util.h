@@ -99,7 +99,7 @@ afb_status_t afb_parse_uint(const char *s, long max, long *out) AFB_MUST_CHECK;
 
 /* A deletion guard, as both the module's max_delete= and afb-phs-sync's --max-delete take it:
  * "500" (at most 500 entries may go in one change) or "10%" (at most that share of the
- * entries there were before; 0-100). "0" and "0%" allow no deletion at all. */
+ * entries there were before; 0-100). "0" and "0%" turn the guard off. */
 #define AFB_MAX_DELETE_DEFAULT "500"
 typedef struct {
     long count;      /* the bound: an absolute number, or a percentage when percent is set */

@@ -507,8 +507,8 @@ afb_status_t afb_parse_delete_limit(const char *s, afb_delete_limit_t *out)
 
 int afb_delete_limit_exceeded(const afb_delete_limit_t *l, long removed, long before)
 {
-    if (removed <= 0) {
-        return 0;
+    if (removed <= 0 || l->count == 0) {
+        return 0; /* nothing removed, or the guard is off */
     }
     if (!l->percent) {
         return removed > l->count;

@@ -131,6 +131,12 @@ int afb_health_store_released(const afb_provider_t *prov, uint64_t sig);
  * was the held one (a restart loaded it). */
 void afb_health_store_accepted(const afb_provider_t *prov, uint64_t sig);
 
+/* afb_vgate.c: at most one password verification per core at once, across children */
+int afb_vgate_post_config(server_rec *s);
+/* Waits for a turn (in order, without CPU), then runs fn(baton); returns what fn returned. */
+typedef afb_status_t (*afb_vgate_work_fn)(void *baton);
+afb_status_t afb_vgate_verify(request_rec *r, afb_vgate_work_fn fn, void *baton);
+
 /* afb_cache.c */
 /* At configtest and every start: !OK, logged, when the cache the configuration names cannot be
  * used (its socache module is not loaded). */

@@ -321,18 +321,34 @@ static int afb_login_form(request_rec *r, const afb_flow_t *flow, const char *er
         "<button type=\"submit\">Sign in</button></form>", NULL));
 }
 
+typedef struct {
+    const afb_pwstore_t *store;
+    apr_pool_t *pool;
+    const char *user, *password;
+} afb_pw_job_t;
+
+static afb_status_t afb_pw_job(void *baton)
+{
+    afb_pw_job_t *job = baton;
+    return afb_pwstore_verify(job->store, job->pool, job->user, job->password);
+}
+
 static afb_status_t afb_verify_password(request_rec *r, const afb_flow_t *flow,
                                         const char *user, const char *password)
 {
     afb_provider_t *prov = afb_provider_find(r->server, flow->path);
     afb_store_gen_t *gen;
+    afb_pw_job_t job;
     afb_status_t st;
     if (!prov || prov->conf.type != AFB_PROV_PASSWORD)
         return AFB_ERR;
     gen = afb_filestore_acquire(prov->store);
-    st = afb_store_gen_data(gen) ? afb_pwstore_verify(afb_store_gen_data(gen), r->pool, user,
-                                                      password)
-                                 : AFB_ERR; /* no usable copy: the path is down */
+    job.store = afb_store_gen_data(gen);
+    job.pool = r->pool;
+    job.user = user;
+    job.password = password;
+    /* a slow hash: one per core at once; no usable copy: the path is down */
+    st = job.store ? afb_vgate_verify(r, afb_pw_job, &job) : AFB_ERR;
     afb_filestore_release(prov->store, gen);
     return st;
 }

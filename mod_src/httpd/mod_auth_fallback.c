@@ -39,7 +39,7 @@ static int afb_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
     if (!conf || !conf->all->nelts)
         return OK;
     if (afb_cache_post_config(pconf, ptemp, s) != OK || afb_event_log_open(pconf, s) != OK ||
-        afb_health_post_config(pconf, ptemp, s) != OK)
+        afb_health_post_config(pconf, ptemp, s) != OK || afb_vgate_post_config(s) != OK)
         return !OK;
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                  "AFB00013: " AFB_COMPONENT ": %d providers configured, %d cookie keys, "

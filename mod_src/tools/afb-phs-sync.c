@@ -55,7 +55,7 @@ static const char usage_text[] =
     "  -g, --group GROUP       group of the written store (mode 0640), e.g. www-data\n"
     "  -r, --rounds N          PBKDF2 rounds of new entries (default %ld, at least %ld)\n"
     "  -m, --max-delete N|P%%   refuse to remove more than N users, or P%% of them\n"
-    "                          (default %s)\n"
+    "                          (default %s; 0 turns the guard off)\n"
     "  -x, --exclude NAME      leave this account out (repeatable; case-insensitive)\n"
     "  -k, --keep-domain       keep a DOMAIN\\ prefix in user names\n"
     "  -l, --lowercase         fold user names to lower case (ASCII letters)\n"

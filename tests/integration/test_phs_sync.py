@@ -150,8 +150,10 @@ def test_pwdump_export_with_domain_names(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "1 disabled" in r.stdout.decode() and "1 excluded" in r.stdout.decode()
     assert [l.split(":")[0] for l in open(store).read().splitlines()] == ["alice"]
-    r = sync(store, export, "--keep-domain", "--max-delete", "0%")
-    assert r.returncode == 3  # would remove alice (renamed CORP\Alice)
+    r = sync(store, export, "--keep-domain", "--max-delete", "1")
+    assert r.returncode == 0  # removes alice (renamed CORP\Alice): one removal is allowed
+    r = sync(store, export, "--lowercase", "--exclude", "SVC-BACKUP", "--max-delete", "0%")
+    assert r.returncode == 0  # 0: the guard is off
     r = sync(store, export, "--keep-domain", "--max-delete", "100%")
     assert [l.split(":")[0] for l in open(store).read().splitlines()] == \
         ["CORP\\Alice", "CORP\\svc-backup"]

@@ -471,8 +471,10 @@ static void test_delete_limit(void **state)
     assert_true(afb_delete_limit_exceeded(&l, 11, 100));
     assert_true(afb_delete_limit_exceeded(&l, 1, 0));
     assert_false(afb_delete_limit_exceeded(&l, 0, 0));
-    assert_int_equal(afb_parse_delete_limit("0", &l), AFB_OK);
-    assert_true(afb_delete_limit_exceeded(&l, 1, 1000));
+    assert_int_equal(afb_parse_delete_limit("0", &l), AFB_OK); /* off */
+    assert_false(afb_delete_limit_exceeded(&l, 1000, 1000));
+    assert_int_equal(afb_parse_delete_limit("0%", &l), AFB_OK);
+    assert_false(afb_delete_limit_exceeded(&l, 1000, 1000));
     assert_int_equal(afb_parse_delete_limit("100%", &l), AFB_OK);
     assert_false(afb_delete_limit_exceeded(&l, 1000, 1000));
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
