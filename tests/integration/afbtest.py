@@ -23,6 +23,9 @@ MODDIR = "/usr/lib/apache2/modules"
 SOURCE_DIR = os.environ.get("AFB_SOURCE_DIR",
                             os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 MODULE = os.environ.get("AFB_MODULE", os.path.join(SOURCE_DIR, "build", "mod_auth_fallback.so"))
+# Set by scripts/test for its run against the AddressSanitizer build: checks that only measure
+# time (the sanitizers slow every request several times) are skipped there, each with its reason.
+SANITIZED = os.environ.get("AFB_SANITIZED") == "1"
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 # Test accounts: the synchronized store holds hashes of several kinds.

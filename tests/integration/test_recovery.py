@@ -6,7 +6,7 @@ import urllib.parse
 
 import requests
 
-from afbtest import BROWSER_ACCEPT, free_port
+from afbtest import SANITIZED, free_port
 from opserver import OpenIDProvider
 
 CONF = """
@@ -72,7 +72,8 @@ def test_every_child_uses_the_op_once_the_status_says_up(make_httpd):
         # Within 1 s of the status page saying UP, every new sign-in goes to the OP, in
         # whichever child it lands, and finishes there.
         hops = [first_hop(h) for _ in range(8)]
-        assert time.time() - up < 1.0, time.time() - up
+        if not SANITIZED:  # a timing bound only; under the sanitizers requests run slower
+            assert time.time() - up < 1.0, time.time() - up
         assert all(loc.startswith(op.issuer) for _, loc in hops), [loc for _, loc in hops]
         for b, loc in hops:
             r = finish_at_op(b, loc)

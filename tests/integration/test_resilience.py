@@ -368,3 +368,51 @@ def test_the_default_guard_lets_small_deletions_through(make_httpd):
     write_file(h.path("data/phs.passwd"), "")
     wait_until(lambda: not password_ok(h, "bob"), what="bob removed")
     assert not h.events("store.held")
+
+
+# ---- graceful restarts lose nothing ------------------------------------------------------------
+
+def test_five_graceful_restarts_under_load_lose_nothing(world):
+    import threading
+    h = world
+    h.start()
+    session = sign_in_path(h)
+    assert session.get("/app/").status_code == 200
+    cookies = dict(session.cookies)
+    # A sign-in started before the restarts: the password form is open.
+    pending = h.client()
+    form = pending.get(pending.start())
+    statuses, errors, stop = [], [], threading.Event()
+
+    def load():
+        while not stop.is_set():
+            try:
+                r = requests.get(h.base + "/app/", cookies=cookies, allow_redirects=False,
+                                 headers={"Connection": "close"}, timeout=10)
+                statuses.append(r.status_code)
+            except requests.RequestException as e:  # a refused or dropped connection
+                errors.append(repr(e))
+
+    threads = [threading.Thread(target=load) for _ in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        time.sleep(0.5)
+        for _ in range(5):
+            h.graceful()
+            time.sleep(0.3)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(15)
+    assert statuses and not errors, errors[:5]
+    assert set(statuses) == {200}, {s: statuses.count(s) for s in set(statuses)}
+    log = h.error_log()
+    assert "AH00052" not in log and "Segmentation fault" not in log and "AH00060" not in log
+    assert log.count("resuming normal operations") >= 6
+    # The sign-in started before the restarts finishes after them.
+    r = pending.post("/auth-fallback/login", data={"csrf": pending.csrf(form), "user": "bob",
+                                                   "password": PASSWORDS["bob"]})
+    assert r.status_code == 303 and r.headers["Location"] == "/auth-fallback/mfa", r.text[:300]
+    r = pending.mfa_step(totp(TOTP_SECRETS["bob"]))
+    assert r.status_code == 303 and pending.get("/app/").status_code == 200
