@@ -89,7 +89,8 @@ typedef struct {
     int32_t store_kept_users;         /* users in the copy kept in use while one is held */
     int32_t store_release_line;        /* 1: the override file has a NAME release line */
     uint64_t store_held_sig;          /* identity (mtime, size, inode) of the held copy */
-    uint64_t store_released_sig;      /* the held copy the operator released, 0 = none */
+    uint64_t store_released_sig;      /* the copy taken into use: within max_delete, or the held
+                                       * copy the operator released; 0 = none */
 } afb_health_rec_t;
 
 /* What a state change looked like, for the error log and the health.transition event. */

@@ -222,14 +222,20 @@ static void afb_store_held_report(afb_filestore_t *fs, apr_pool_t *p, int before
 static int afb_store_guard(afb_filestore_t *fs, apr_pool_t *p, const void *data, uint64_t sig)
 {
     const void *old = fs->current->data;
-    int before, after, removed;
-    if (!old || afb_health_store_released(fs->prov, sig))
+    int before, after, removed, decided = afb_health_store_decided(fs->prov, sig);
+    if (!old || decided > 0)
         return 0;
+    if (decided < 0) { /* another child held this copy back: so does this one */
+        fs->held_sig = sig;
+        return 1;
+    }
     before = afb_store_users(fs, old);
     after = afb_store_users(fs, data);
     removed = afb_store_removed(fs, p, old, data);
-    if (!afb_store_guard_holds(&fs->prov->conf, before, removed))
+    if (!afb_store_guard_holds(&fs->prov->conf, before, removed)) {
+        afb_health_store_take(fs->prov, sig);
         return 0;
+    }
     if (fs->held_sig != sig && afb_health_store_hold(fs->prov, sig, after, before))
         afb_store_held_report(fs, p, before, after, removed);
     fs->held_sig = sig;

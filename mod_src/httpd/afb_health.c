@@ -712,6 +712,31 @@ int afb_health_store_hold(const afb_provider_t *prov, uint64_t sig, int held_use
     return first;
 }
 
+int afb_health_store_decided(const afb_provider_t *prov, uint64_t sig)
+{
+    afb_health_rec_t *rec = afb_rec(prov);
+    int d = 0;
+    if (!rec || !sig)
+        return 0;
+    afb_hlock();
+    if (rec->store_released_sig == sig)
+        d = 1;
+    else if (rec->store_held && rec->store_held_sig == sig)
+        d = -1;
+    afb_hunlock();
+    return d;
+}
+
+void afb_health_store_take(const afb_provider_t *prov, uint64_t sig)
+{
+    afb_health_rec_t *rec = afb_rec(prov);
+    if (!rec || !sig)
+        return;
+    afb_hlock();
+    rec->store_released_sig = sig;
+    afb_hunlock();
+}
+
 int afb_health_store_released(const afb_provider_t *prov, uint64_t sig)
 {
     afb_health_rec_t *rec = afb_rec(prov);

@@ -125,6 +125,11 @@ apr_time_t afb_health_last_pass(const afb_provider_t *prov);
  * one child reports it. */
 int afb_health_store_hold(const afb_provider_t *prov, uint64_t sig, int held_users,
                           int kept_users);
+/* What the first child to read copy sig decided, so every child decides alike: 1 taken into
+ * use (within the limit, or released by the operator), -1 held back, 0 not decided yet. */
+int afb_health_store_decided(const afb_provider_t *prov, uint64_t sig);
+/* Copy sig is taken into use (within the limit): every child takes it. */
+void afb_health_store_take(const afb_provider_t *prov, uint64_t sig);
 /* 1 when the operator released the held copy sig (`NAME release` in the override file). */
 int afb_health_store_released(const afb_provider_t *prov, uint64_t sig);
 /* A copy was taken into use: nothing is held any more (sig 0), or nothing when the copy sig
