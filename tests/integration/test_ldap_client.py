@@ -261,3 +261,74 @@ def test_directory_frozen_between_sign_ins_times_out_on_the_kept_connection():
     finally:
         s.close()
         d.cleanup()
+
+
+def test_frozen_first_server_leaves_time_for_the_second(slapd):
+    first = outage_server()
+    try:
+        first.freeze()
+        opts = ["-u", first.ldaps_url] + args(slapd, timeout=2000)
+        t0 = time.monotonic()
+        rc, out = run(opts, "auth", "alice", PASSWORDS["alice"])
+        took = time.monotonic() - t0
+        assert (rc, out) == (0, "OK user=alice")
+        assert 0.9 <= took < 1.8, took            # half of the 2 s went to the first
+    finally:
+        first.cleanup()
+
+
+# ---- a hostile directory (plain ldap:// to loopback) --------------------------------------
+
+class HostileDirectory:
+    """Accepts, reads the request and answers `reply`, then keeps the connection open."""
+
+    def __init__(self, reply):
+        import socket
+        import threading
+        self.reply = reply
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.url = "ldap://127.0.0.1:%d" % self.sock.getsockname()[1]
+        self.conns = []
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(c)
+            try:
+                c.recv(4096)
+                c.sendall(self.reply)
+            except OSError:
+                pass
+
+    def close(self):
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
+@pytest.mark.parametrize("reply", [
+    b"\x30\x84\x10\x00\x00\x00\x02\x01\x01" + b"\x00" * 1024,   # announces 256 MiB
+    b"HTTP/1.1 400 Bad Request\r\n\r\n",                            # not LDAP at all
+    b"\x30\x03\x02\x01",                                            # truncated, then silence
+], ids=["oversized", "not-ldap", "truncated"])
+def test_hostile_answers_are_an_outage_and_never_waited_for_past_the_cap(reply):
+    h = HostileDirectory(reply)
+    try:
+        opts = ["-u", h.url, "-b", "dc=x", "-f", "(uid=%u)", "-t", "1500"]
+        t0 = time.monotonic()
+        rc, out = run(opts, "auth", "alice", "pw")
+        took = time.monotonic() - t0
+        assert rc == 2, out
+        if reply.startswith(b"\x30\x84"):
+            # refused at the 256 KiB message cap, not read until the deadline
+            assert why(out) != "timeout" and took < 1.0, (out, took)
+        assert took < 1.5 + 1.0
+    finally:
+        h.close()
