@@ -8,7 +8,7 @@ AFB_DEBS=(
   build-essential cmake pkg-config
   apache2 apache2-dev libapr1-dev libaprutil1-dev
   libssl-dev libcurl4-openssl-dev libjansson-dev libcrypt-dev libcmocka-dev
-  libfido2-dev libcbor-dev libqrencode-dev
+  libfido2-dev libcbor-dev libqrencode-dev libutf8proc-dev
   python3 python3-pytest python3-requests
   oathtool whois apache2-utils
   chromium

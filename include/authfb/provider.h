@@ -4,6 +4,7 @@
 #define AUTHFB_PROVIDER_H
 
 #include "authfb/common.h"
+#include "authfb/names.h"
 #include <apr_tables.h>
 
 typedef enum {
@@ -24,6 +25,8 @@ typedef struct {
     int fall;                      /* default 2 */
     int rise;                      /* default 2 */
     apr_array_header_t *depends;   /* depends=NAME[,NAME]: const char *; NULL when absent */
+    /* name rules, every type (names=, realms=, user_form=; authfb/names.h) */
+    afb_names_t names;
     /* type-specific keys, validated against the type's list; values as given */
     apr_table_t *params;
     /* parsed forms of common type-specific keys */

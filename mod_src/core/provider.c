@@ -1,6 +1,7 @@
 /* Provider declarations: `AuthFallbackProvider NAME TYPE ARG key=value ...`.
  * Each type has an ARG check and a list of keys; every type also takes the health-check
- * keys interval=, timeout=, fall= and rise=. Keys are matched case-insensitively (as
+ * keys interval=, timeout=, fall=, rise= and depends=, and the name rules names=, realms=
+ * and user_form= (authfb/names.h): a new type gets them by being in the table. Keys are matched case-insensitively (as
  * httpd's own key=value parameters); a word naming an unknown key, a repeated key or a
  * value out of range is refused with a message naming the word. */
 #include "authfb/provider.h"
@@ -29,6 +30,8 @@ typedef struct {
     afb_provider_type_t type;
     const char *(*check_arg)(apr_pool_t *p, const char *arg);
     const key_spec_t *keys;
+    afb_names_mode_t names; /* names= when not given: exact for stores, caseless for
+                             * directories (which compare names so themselves) */
 } type_spec_t;
 
 /* ---- small parsers -------------------------------------------------------------- */
@@ -253,6 +256,16 @@ static const char *check_depends(apr_pool_t *p, afb_provider_conf_t *out, const 
     return NULL;
 }
 
+/* names=, realms=, user_form=: one parser for every type (authfb/names.h). */
+static const char *check_name_rule(apr_pool_t *p, afb_provider_conf_t *out, const char *word,
+                                   const char **val)
+{
+    const char *eq = strchr(word, '=');
+
+    return afb_names_parse_key(p, &out->names, word,
+                               apr_pstrmemdup(p, word, (size_t)(eq - word)), *val);
+}
+
 /* ---- ARG checks ----------------------------------------------------------------- */
 
 static int is_http_url(const char *s)
@@ -356,12 +369,16 @@ static const char *check_url_key(apr_pool_t *p, afb_provider_conf_t *out, const 
 
 /* ---- the tables ----------------------------------------------------------------- */
 
+/* Keys every type takes (parsed into the conf, not kept in params). */
 static const key_spec_t health_keys[] = {
     { "interval", NULL, 0, check_interval },
     { "timeout", NULL, 0, check_timeout },
     { "fall", NULL, 0, check_fall },
     { "rise", NULL, 0, check_rise },
     { "depends", NULL, 0, check_depends },
+    { "names", NULL, 0, check_name_rule },
+    { "realms", NULL, 0, check_name_rule },
+    { "user_form", NULL, 0, check_name_rule },
     { NULL, NULL, 0, NULL }
 };
 
@@ -404,12 +421,12 @@ static const key_spec_t http_mfa_keys[] = {
 };
 
 static const type_spec_t types[] = {
-    { "oidc", AFB_PROV_OIDC, check_url_arg, oidc_keys },
-    { "password", AFB_PROV_PASSWORD, check_path_arg, password_keys },
-    { "totp", AFB_PROV_TOTP, check_path_arg, totp_keys },
-    { "radius", AFB_PROV_RADIUS, check_hostport_arg, radius_keys },
-    { "http-mfa", AFB_PROV_HTTP_MFA, check_url_arg, http_mfa_keys },
-    { NULL, AFB_PROV_OIDC, NULL, NULL }
+    { "oidc", AFB_PROV_OIDC, check_url_arg, oidc_keys, AFB_NAMES_EXACT },
+    { "password", AFB_PROV_PASSWORD, check_path_arg, password_keys, AFB_NAMES_EXACT },
+    { "totp", AFB_PROV_TOTP, check_path_arg, totp_keys, AFB_NAMES_EXACT },
+    { "radius", AFB_PROV_RADIUS, check_hostport_arg, radius_keys, AFB_NAMES_EXACT },
+    { "http-mfa", AFB_PROV_HTTP_MFA, check_url_arg, http_mfa_keys, AFB_NAMES_EXACT },
+    { NULL, AFB_PROV_OIDC, NULL, NULL, AFB_NAMES_EXACT }
 };
 
 static const type_spec_t *type_by_name(const char *name)
@@ -541,6 +558,7 @@ static void conf_init(apr_pool_t *p, afb_provider_conf_t *out, const char *name,
     out->max_age = 0;
     out->window = 1;
     out->max_delete = 500;
+    out->names.mode = type->names;
 }
 
 const char *afb_provider_parse(apr_pool_t *p, afb_provider_conf_t *out, const char *name,
