@@ -142,7 +142,7 @@ static int realm_listed(apr_pool_t *p, const afb_names_t *rules, const char *rea
 }
 
 /* The short name of a normalized name: AFB_OK with *shortn (the name itself when it names no
- * realm or no realms= is set), AFB_ENOENT for a realm not listed, or both forms at once. */
+ * realm or no realms= is set), AFB_ENOENT for a realm not listed, or more than one realm. */
 static afb_status_t split_realm(apr_pool_t *p, const afb_names_t *rules, const char *name,
                                 const char **shortn)
 {
@@ -166,7 +166,9 @@ static afb_status_t split_realm(apr_pool_t *p, const afb_names_t *rules, const c
         user = name;
         un = (size_t)(at - name);
     }
-    if (rn == 0 || un == 0 || !realm_listed(p, rules, realm, rn))
+    /* one realm, in one place: "a@b@corp.example" and "CORP\\a\\b" are nobody's names */
+    if (rn == 0 || un == 0 || memchr(user, '@', un) != NULL ||
+        memchr(user, '\\', un) != NULL || !realm_listed(p, rules, realm, rn))
         return AFB_ENOENT;
     *shortn = apr_pstrmemdup(p, user, un);
     return AFB_OK;

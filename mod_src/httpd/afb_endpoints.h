@@ -75,7 +75,8 @@ typedef enum {
     AFB_MFA_CHAIN_NOT_ENROLLED = 1,
     AFB_MFA_CHAIN_DOWN = 2
 } afb_mfa_chain_t;
-afb_mfa_chain_t afb_mfa_chain_state(afb_provider_t *const *chain, int n, const char *user);
+afb_mfa_chain_t afb_mfa_chain_state(apr_pool_t *p, afb_provider_t *const *chain, int n,
+                                    const char *user);
 /* No second factor left for the flow: "not set up" (state NOT_ENROLLED), the outage page
  * (DOWN under deny, or a provider still usable), or the bypass (DOWN under allow). */
 int afb_mfa_none_left(request_rec *r, afb_flow_t *flow);

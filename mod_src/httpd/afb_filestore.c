@@ -14,6 +14,7 @@
 #include "authfb/file.h"
 #include "authfb/event.h"
 #include "authfb/log.h"
+#include "authfb/names.h"
 #include "authfb/pwstore.h"
 #include "authfb/totp.h"
 
@@ -23,8 +24,15 @@ APLOG_USE_MODULE(auth_fallback);
 struct afb_store_gen_t {
     apr_pool_t *pool;     /* NULL for the configuration-time copy (lives in pconf) */
     void *data;           /* NULL: no usable copy */
+    afb_names_index_t *names; /* the store's names by key under the provider's rules */
     int refs;
 };
+
+/* One copy of a store: what it parsed to and its names by key. */
+typedef struct {
+    void *data;
+    afb_names_index_t *names;
+} afb_store_copy_t;
 
 struct afb_filestore_t {
     afb_provider_t *prov;
@@ -78,8 +86,8 @@ static void afb_store_warn_skips(afb_filestore_t *fs, const afb_skips_t *sk)
                 fs->prov->conf.name, fs->prov->conf.arg, sk->count - AFB_SKIPS_NOTES_MAX);
 }
 
-static const char *afb_store_parse(afb_filestore_t *fs, apr_pool_t *p, const char *text,
-                                   apr_size_t len, void **data)
+static const char *afb_store_parse_data(afb_filestore_t *fs, apr_pool_t *p, const char *text,
+                                        apr_size_t len, void **data)
 {
     const char *err = NULL;
     int weak = 0;
@@ -110,18 +118,43 @@ static const char *afb_store_parse(afb_filestore_t *fs, apr_pool_t *p, const cha
     }
 }
 
+/* A caseless or realm-stripping lookup finds a store name by its key (docs/directives.md,
+ * "Name rules"); two names with one key are nobody's. */
+static afb_names_index_t *afb_store_names(afb_filestore_t *fs, apr_pool_t *p, void *data)
+{
+    const afb_provider_conf_t *pc = &fs->prov->conf;
+    apr_array_header_t *users = pc->type == AFB_PROV_PASSWORD ? afb_pwstore_users(data, p)
+                                                              : afb_totp_store_users(data, p);
+    int clashes = 0;
+    afb_names_index_t *ix = afb_names_index(p, &pc->names, users, &clashes);
+    if (clashes)
+        afb_log(AFB_LOG_WARN, 1300, "provider %s: %d names of %s are the same name under its "
+                "name rules (names=, realms=): nobody signs in with them until they differ",
+                pc->name, clashes, pc->arg);
+    return ix;
+}
+
+static const char *afb_store_parse(afb_filestore_t *fs, apr_pool_t *p, const char *text,
+                                   apr_size_t len, afb_store_copy_t *copy)
+{
+    const char *err = afb_store_parse_data(fs, p, text, len, &copy->data);
+    if (!err)
+        copy->names = afb_store_names(fs, p, copy->data);
+    return err;
+}
+
 const char *afb_filestore_load_initial(afb_filestore_t *fs, apr_pool_t *ptemp)
 {
     const char *text = NULL, *err;
     apr_size_t len = 0;
     apr_finfo_t fi;
-    void *data = NULL;
+    afb_store_copy_t copy = {NULL, NULL};
     memset(&fi, 0, sizeof(fi));
     fs->current = apr_pcalloc(fs->parent, sizeof(*fs->current));
     fs->current->refs = 1;
     err = afb_store_read(ptemp, fs->prov->conf.arg, &text, &len, &fi);
     if (!err)
-        err = afb_store_parse(fs, fs->parent, text, len, &data);
+        err = afb_store_parse(fs, fs->parent, text, len, &copy);
     fs->mtime = fi.mtime;
     fs->size = fi.size;
     fs->inode = fi.inode;
@@ -133,7 +166,8 @@ const char *afb_filestore_load_initial(afb_filestore_t *fs, apr_pool_t *ptemp)
                 fs->prov->conf.arg, err);
         return NULL;
     }
-    fs->current->data = data;
+    fs->current->data = copy.data;
+    fs->current->names = copy.names;
     if (apr_stat(&fi, fs->prov->conf.arg, APR_FINFO_PROT | APR_FINFO_OWNER, ptemp) == APR_SUCCESS
         && !(fi.protection & (APR_FPROT_GREAD | APR_FPROT_WREAD)))
         afb_log(AFB_LOG_WARN, 1017, "provider %s: %s is readable by its owner only; reloads "
@@ -249,7 +283,7 @@ static void afb_filestore_refresh(afb_filestore_t *fs, apr_time_t now)
     apr_pool_t *p;
     const char *text = NULL, *err;
     apr_size_t len = 0;
-    void *data = NULL;
+    afb_store_copy_t copy = {NULL, NULL};
     afb_store_gen_t *gen;
 
     fs->checked = now;
@@ -262,7 +296,7 @@ static void afb_filestore_refresh(afb_filestore_t *fs, apr_time_t now)
     apr_pool_create(&p, fs->parent);
     err = afb_store_read(p, fs->prov->conf.arg, &text, &len, &fi);
     if (!err)
-        err = afb_store_parse(fs, p, text, len, &data);
+        err = afb_store_parse(fs, p, text, len, &copy);
     fs->mtime = fi.mtime;
     fs->size = fi.size;
     fs->inode = fi.inode;
@@ -273,7 +307,7 @@ static void afb_filestore_refresh(afb_filestore_t *fs, apr_time_t now)
         apr_pool_destroy(p);
         return;
     }
-    if (afb_store_guard(fs, p, data, afb_store_sig(fi.mtime, fi.size, fi.inode))) {
+    if (afb_store_guard(fs, p, copy.data, afb_store_sig(fi.mtime, fi.size, fi.inode))) {
         apr_pool_destroy(p);
         return;
     }
@@ -281,7 +315,8 @@ static void afb_filestore_refresh(afb_filestore_t *fs, apr_time_t now)
     afb_health_store_accepted(fs->prov, 0);
     gen = apr_pcalloc(p, sizeof(*gen));
     gen->pool = p;
-    gen->data = data;
+    gen->data = copy.data;
+    gen->names = copy.names;
     gen->refs = 1;
     afb_gen_unref(fs->current);
     fs->current = gen;
@@ -325,4 +360,18 @@ void afb_filestore_release(afb_filestore_t *fs, afb_store_gen_t *gen)
 void *afb_store_gen_data(afb_store_gen_t *gen)
 {
     return gen->data;
+}
+
+const char *afb_store_gen_name(afb_store_gen_t *gen, const char *key)
+{
+    return afb_names_index_find(gen->names, key);
+}
+
+const char *afb_store_gen_find(const afb_filestore_t *fs, afb_store_gen_t *gen, apr_pool_t *p,
+                               const char *name)
+{
+    afb_name_t n;
+    if (afb_names_apply(p, &fs->prov->conf.names, name, &n) != AFB_OK)
+        return NULL;
+    return afb_names_index_find(gen->names, n.key);
 }

@@ -114,6 +114,11 @@ void afb_filestore_release(afb_filestore_t *fs, afb_store_gen_t *gen);
 void *afb_store_gen_data(afb_store_gen_t *gen);
 /* 1 when the store has a usable copy (checks the file for a new one, at most once a second). */
 int afb_filestore_usable(afb_filestore_t *fs);
+/* The store's own spelling of the name with this key (authfb/names.h), or NULL. */
+const char *afb_store_gen_name(afb_store_gen_t *gen, const char *key);
+/* The same for a name as given (the rules of the store's provider applied first). */
+const char *afb_store_gen_find(const afb_filestore_t *fs, afb_store_gen_t *gen, apr_pool_t *p,
+                               const char *name);
 void afb_filestore_child_init(afb_filestore_t *fs, apr_pool_t *pchild);
 
 /* afb_health.c: when the last probe passed (0 when it failed or none ran), for a child to

@@ -12,6 +12,7 @@
 #include "authfb/crypto.h"
 #include "authfb/event.h"
 #include "authfb/log.h"
+#include "authfb/names.h"
 #include "authfb/pwstore.h"
 #include "authfb/throttle.h"
 #include "authfb/totp.h"
@@ -202,13 +203,15 @@ static int afb_attempt_uncounted(request_rec *r)
 }
 
 /* Count this attempt, or 1 (and the 429 page in *status) when the user or client is
- * throttled, or the 503 page when the count cannot be kept. */
-static int afb_throttled(request_rec *r, const afb_flow_t *flow, const char *user,
-                         afb_attempt_t *a, int *status)
+ * throttled, or the 503 page when the count cannot be kept. `key` is the person's canonical
+ * name (docs/directives.md, "Name rules"; NULL: counted per client only), `shown` the name
+ * for the event. */
+static int afb_throttled(request_rec *r, const afb_flow_t *flow, const char *key,
+                         const char *shown, afb_attempt_t *a, int *status)
 {
     memset(a, 0, sizeof(*a));
     a->r = r;
-    a->ukey = afb_user_key(r, "thr:u:", user);
+    a->ukey = key ? afb_user_key(r, "thr:u:", key) : NULL;
     a->ckey = afb_client_key(r);
     a->upol = afb_policy(1);
     a->cpol = afb_policy(0);
@@ -220,7 +223,7 @@ static int afb_throttled(request_rec *r, const afb_flow_t *flow, const char *use
         return afb_attempt_unkept(r, status);
     if (!a->ublocked && !a->cblocked)
         return 0;
-    afb_throttled_event(r, flow, user, a);
+    afb_throttled_event(r, flow, afb_name_for_log(r->pool, shown), a);
     apr_table_setn(r->err_headers_out, "Retry-After",
                    apr_ltoa(r->pool, a->uwait > a->cwait ? a->uwait : a->cwait));
     *status = afb_page(r, HTTP_TOO_MANY_REQUESTS, "Too many attempts",
@@ -313,7 +316,8 @@ static int afb_login_form(request_rec *r, const afb_flow_t *flow, const char *er
         "<form method=\"post\" action=\"", action, "\" autocomplete=\"off\">"
         "<input type=\"hidden\" name=\"csrf\" value=\"", afb_html_escape(r->pool, flow->csrf),
         "\"><label for=\"user\">User name</label>"
-        "<input type=\"text\" id=\"user\" name=\"user\" autocomplete=\"username\" required",
+        "<input type=\"text\" id=\"user\" name=\"user\" autocomplete=\"username\" "
+        "autocapitalize=\"none\" autocorrect=\"off\" spellcheck=\"false\" required",
         user ? "" : " autofocus", " value=\"", afb_html_escape(r->pool, user ? user : ""), "\">"
         "<label for=\"password\">Password</label>"
         "<input type=\"password\" id=\"password\" name=\"password\" "
@@ -333,19 +337,23 @@ static afb_status_t afb_pw_job(void *baton)
     return afb_pwstore_verify(job->store, job->pool, job->user, job->password);
 }
 
-static afb_status_t afb_verify_password(request_rec *r, const afb_flow_t *flow,
-                                        const char *user, const char *password)
+/* Verify against the store entry whose name has this key (docs/directives.md, "Name rules");
+ * *stored is the store's spelling of the name. An unknown key costs the same work. */
+static afb_status_t afb_verify_password(request_rec *r, afb_provider_t *prov, const char *key,
+                                        const char *password, const char **stored)
 {
-    afb_provider_t *prov = afb_provider_find(r->server, flow->path);
     afb_store_gen_t *gen;
     afb_pw_job_t job;
     afb_status_t st;
-    if (!prov || prov->conf.type != AFB_PROV_PASSWORD)
+    const char *name;
+    if (prov->conf.type != AFB_PROV_PASSWORD)
         return AFB_ERR;
     gen = afb_filestore_acquire(prov->store);
     job.store = afb_store_gen_data(gen);
+    name = key && job.store ? afb_store_gen_name(gen, key) : NULL;
+    *stored = name ? apr_pstrdup(r->pool, name) : NULL;
     job.pool = r->pool;
-    job.user = user;
+    job.user = name ? name : ""; /* "" is never a store name: the unknown user's dummy work */
     job.password = password;
     /* a slow hash: one per core at once; no usable copy: the path is down */
     st = job.store ? afb_vgate_verify(r, afb_pw_job, &job) : AFB_ERR;
@@ -353,11 +361,26 @@ static afb_status_t afb_verify_password(request_rec *r, const afb_flow_t *flow,
     return st;
 }
 
+/* The failure of a typed name: an unknown one is recorded as typed (normalized, cut and
+ * escaped: an operator tells a typo from an attack), a known one by its canonical name. */
+static int afb_login_refused(request_rec *r, afb_flow_t *flow, const afb_provider_t *prov,
+                             afb_status_t st, const char *typed, const char *stored)
+{
+    if (st == AFB_ENOENT)
+        afb_failure_event(r, flow, afb_name_for_log(r->pool, typed), "unknown_user");
+    else
+        afb_failure_event(r, flow, afb_names_user(r->pool, &prov->conf.names, stored),
+                          "bad_password");
+    return afb_login_form(r, flow, AFB_BAD_CREDENTIALS, typed);
+}
+
 static int afb_login_post(request_rec *r, afb_flow_t *flow)
 {
     int status = OK;
     apr_table_t *form = afb_checked_form(r, flow, &status);
-    const char *user, *password;
+    afb_provider_t *prov = afb_provider_find(r->server, flow->path);
+    const char *user, *password, *stored = NULL;
+    afb_name_t name;
     afb_attempt_t att;
     afb_status_t st;
     if (!form)
@@ -367,28 +390,31 @@ static int afb_login_post(request_rec *r, afb_flow_t *flow)
     if (!user || !password || !*user || strlen(user) > AFB_SESSION_MAX_FIELD ||
         strlen(password) > AFB_PW_MAX_PASSWORD)
         return afb_bad_request(r, "The form is incomplete.");
-    if (afb_health_is_down(afb_provider_find(r->server, flow->path))) {
+    if (!prov)
+        return afb_unavailable_page(r, flow->location);
+    if (afb_health_is_down(prov)) {
         /* The path went down (e.g. a stale store) since the form was shown: route again. */
         afb_flow_forget(r);
         return afb_redirect(r, HTTP_SEE_OTHER, flow->return_to);
     }
-    if (afb_throttled(r, flow, user, &att, &status))
+    /* The path's name rules come first: throttling, lookup and logging see one name per
+     * person. A name the rules refuse is nobody here (counted per client only). */
+    if (afb_names_apply(r->pool, &prov->conf.names, user, &name) != AFB_OK)
+        name.key = NULL;
+    if (afb_throttled(r, flow, name.key, user, &att, &status))
         return status;
-    st = afb_verify_password(r, flow, user, password);
+    st = afb_verify_password(r, prov, name.key, password, &stored);
     if (st == AFB_EIO) /* NT-derived entry without MD4: the provider is DOWN for it too */
         st = AFB_ERR;
     if (st == AFB_OK || st == AFB_ERR)
         afb_attempt_done(&att);
     if (st == AFB_OK) {
-        flow->user = user;
+        flow->user = afb_names_user(r->pool, &prov->conf.names, stored);
         return afb_after_first_factor(r, flow);
     }
     if (st == AFB_ERR)
         return afb_unavailable_page(r, flow->location);
-    /* An unknown "user name" is often a password typed into the wrong field: not logged. */
-    afb_failure_event(r, flow, st == AFB_ENOENT ? NULL : user,
-                      st == AFB_ENOENT ? "unknown_user" : "bad_password");
-    return afb_login_form(r, flow, AFB_BAD_CREDENTIALS, user);
+    return afb_login_refused(r, flow, prov, st, user, stored);
 }
 
 int afb_login_handler(request_rec *r)
@@ -403,6 +429,17 @@ int afb_login_handler(request_rec *r)
 }
 
 /* ---- the second-factor form ---- */
+
+/* The person's throttle key at the second factor: the same as at the password form, the
+ * canonical name under the first path's name rules. */
+static const char *afb_flow_user_key(request_rec *r, const afb_flow_t *flow)
+{
+    afb_provider_t *path = afb_provider_find(r->server, flow->path);
+    afb_name_t name;
+    if (path && afb_names_apply(r->pool, &path->conf.names, flow->user, &name) == AFB_OK)
+        return name.key;
+    return flow->user;
+}
 
 static int afb_mfa_form(request_rec *r, const afb_flow_t *flow, const char *error)
 {
@@ -449,7 +486,8 @@ static afb_status_t afb_verify_totp(request_rec *r, afb_provider_t *prov, const 
                                     const char *code)
 {
     afb_store_gen_t *gen = afb_filestore_acquire(prov->store);
-    const afb_totp_entry_t *e = afb_totp_store_find(afb_store_gen_data(gen), user);
+    const char *stored = afb_store_gen_find(prov->store, gen, r->pool, user);
+    const afb_totp_entry_t *e = afb_totp_store_find(afb_store_gen_data(gen), stored);
     afb_replay_t rp = {NULL, 0, 0};
     afb_status_t st = e ? afb_totp_verify(e, code, apr_time_now(), prov->conf.window, &rp.step)
                         : AFB_EMISMATCH;
@@ -481,7 +519,9 @@ static afb_status_t afb_verify_remote(request_rec *r, afb_provider_t *prov, cons
         return AFB_ERR;
     if (c->get(c, key, v, &len, NULL) == AFB_OK)
         return AFB_EREPLAY; /* not even asked again */
-    st = afb_mfa_remote_check(r, prov, user, code, why);
+    /* The service is asked with the name in its provider's user_form= */
+    st = afb_mfa_remote_check(r, prov, afb_names_user(r->pool, &prov->conf.names, user), code,
+                              why);
     if (st != AFB_OK)
         return st;
     return afb_code_once(r, user, code);
@@ -501,7 +541,7 @@ static int afb_mfa_post(request_rec *r, afb_flow_t *flow)
     code = apr_table_get(form, "code");
     if (!code || !*code || strlen(code) > 16)
         return afb_bad_request(r, "The form is incomplete.");
-    if (afb_throttled(r, flow, flow->user, &att, &status))
+    if (afb_throttled(r, flow, afb_flow_user_key(r, flow), flow->user, &att, &status))
         return status;
     for (;;) {
         const char *why = NULL;

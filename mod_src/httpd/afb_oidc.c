@@ -9,6 +9,7 @@
 #include <http_request.h>
 
 #include "afb_httpd.h"
+#include "authfb/names.h"
 #include "afb_endpoints.h"
 #include "authfb/event.h"
 #include "authfb/oidc.h"
@@ -418,6 +419,17 @@ static int afb_oidc_infra_failure(request_rec *r, afb_provider_t *prov,
                           "few minutes.", pend->return_to);
 }
 
+/* The returned name under the provider's name rules (docs/directives.md, "Name rules"):
+ * what the application sees, or NULL for a name this provider may not sign in (a realm that
+ * realms= does not list, or no name at all). */
+static const char *afb_oidc_user(request_rec *r, const afb_provider_t *prov, const char *claim)
+{
+    afb_name_t name;
+    if (afb_names_apply(r->pool, &prov->conf.names, claim, &name) != AFB_OK)
+        return NULL;
+    return afb_names_user(r->pool, &prov->conf.names, name.normal);
+}
+
 static int afb_oidc_finish(request_rec *r, const afb_oidc_pending_t *pend, const char *code)
 {
     afb_provider_t *prov = afb_provider_find(r->server, pend->provider);
@@ -439,7 +451,11 @@ static int afb_oidc_finish(request_rec *r, const afb_oidc_pending_t *pend, const
                               pend->return_to);
     }
     memset(&flow, 0, sizeof(flow));
-    flow.user = id.user;
+    if ((flow.user = afb_oidc_user(r, prov, id.user)) == NULL) {
+        afb_oidc_failure(r, pend, afb_name_for_log(r->pool, id.user), "unknown_user");
+        return afb_retry_page(r, HTTP_FORBIDDEN, "Sign-in failed",
+                              "This account cannot sign in here.", pend->return_to);
+    }
     flow.path = pend->provider;
     flow.location = pend->location;
     flow.return_to = pend->return_to;

@@ -49,8 +49,8 @@ static int afb_session_fits(request_rec *r, const afb_dir_conf_t *dc, const afb_
         return afb_in_list(dc->mfa, s->mfa);
     /* The same rule that issues the bypass (afb_mfa_none_left). */
     return dc->mfa_allow &&
-           afb_mfa_chain_state((afb_provider_t *const *)dc->mfa->elts, dc->mfa->nelts,
-                               s->user) == AFB_MFA_CHAIN_DOWN;
+           afb_mfa_chain_state(r->pool, (afb_provider_t *const *)dc->mfa->elts,
+                               dc->mfa->nelts, s->user) == AFB_MFA_CHAIN_DOWN;
 }
 
 /* The session as this location sees it: degraded when its path is not the first of this

@@ -368,7 +368,7 @@ int afb_issue_session(request_rec *r, const afb_flow_t *flow, const char *mfa,
 
 /* 1 when this provider could ever take the person: a remote service decides enrolment
  * itself; the local TOTP store only for someone with a secret in it. */
-static int afb_mfa_takes(const afb_provider_t *prov, const char *user)
+static int afb_mfa_takes(apr_pool_t *p, const afb_provider_t *prov, const char *user)
 {
     afb_store_gen_t *gen;
     int enrolled;
@@ -377,31 +377,31 @@ static int afb_mfa_takes(const afb_provider_t *prov, const char *user)
     gen = afb_filestore_acquire(prov->store);
     /* A store without a usable copy could take anyone: the person is not "not enrolled",
      * the provider is down. */
-    enrolled = !afb_store_gen_data(gen) ||
-               afb_totp_store_find(afb_store_gen_data(gen), user) != NULL;
+    enrolled = !afb_store_gen_data(gen) || afb_store_gen_find(prov->store, gen, p, user) != NULL;
     afb_filestore_release(prov->store, gen);
     return enrolled;
 }
 
 /* 1 when the person can use this MFA provider now: it could take them and is not DOWN. */
-static int afb_mfa_usable(const afb_provider_t *prov, const char *user)
+static int afb_mfa_usable(apr_pool_t *p, const afb_provider_t *prov, const char *user)
 {
     if (afb_health_is_down(prov))
         return 0;
     if (prov->conf.type != AFB_PROV_TOTP && !prov->runtime)
         return 0;
-    return afb_mfa_takes(prov, user);
+    return afb_mfa_takes(p, prov, user);
 }
 
-afb_mfa_chain_t afb_mfa_chain_state(afb_provider_t *const *chain, int n, const char *user)
+afb_mfa_chain_t afb_mfa_chain_state(apr_pool_t *p, afb_provider_t *const *chain, int n,
+                                    const char *user)
 {
     int i, takes = 0;
     for (i = 0; i < n; i++) {
         if (!chain[i])
             continue;
-        if (afb_mfa_usable(chain[i], user))
+        if (afb_mfa_usable(p, chain[i], user))
             return AFB_MFA_CHAIN_USABLE;
-        takes |= afb_mfa_takes(chain[i], user);
+        takes |= afb_mfa_takes(p, chain[i], user);
     }
     return takes ? AFB_MFA_CHAIN_DOWN : AFB_MFA_CHAIN_NOT_ENROLLED;
 }
@@ -419,8 +419,8 @@ static int afb_flow_mfa_chain(request_rec *r, const afb_flow_t *flow,
 int afb_mfa_none_left(request_rec *r, afb_flow_t *flow)
 {
     afb_provider_t *chain[AFB_FLOW_MAX_MFA];
-    afb_mfa_chain_t state = afb_mfa_chain_state(chain, afb_flow_mfa_chain(r, flow, chain),
-                                                flow->user);
+    afb_mfa_chain_t state = afb_mfa_chain_state(r->pool, chain,
+                                                afb_flow_mfa_chain(r, flow, chain), flow->user);
     int not_enrolled = state == AFB_MFA_CHAIN_NOT_ENROLLED;
     afb_event_t *ev;
     if (state != AFB_MFA_CHAIN_DOWN || !flow->mfa_allow_none) {
@@ -459,7 +459,7 @@ int afb_mfa_next(request_rec *r, afb_flow_t *flow, int from)
     int i;
     for (i = from; i < flow->n_mfa; i++) {
         afb_provider_t *prov = afb_provider_find(r->server, flow->mfa[i]);
-        if (prov && afb_mfa_usable(prov, flow->user))
+        if (prov && afb_mfa_usable(r->pool, prov, flow->user))
             break;
     }
     if (i >= flow->n_mfa)

@@ -77,7 +77,7 @@ class OpenIDProvider:
             self.proc.stdout.close()
         self.proc = None
 
-    def provider_line(self, name="op", extra=""):
+    def provider_line(self, name="op", extra="", user_claim="preferred_username"):
         return (f"AuthFallbackProvider {name} oidc {self.discovery} client_id={self.client_id} "
-                f"client_secret_file={self.secret_file} user_claim=preferred_username "
+                f"client_secret_file={self.secret_file} user_claim={user_claim} "
                 f"\"scope=openid profile email\" {extra if 'timeout=' in extra else 'timeout=2 ' + extra}\n")

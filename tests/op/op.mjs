@@ -12,6 +12,7 @@
 // the provider's own HTML login form (devInteractions) is shown, for browser tests. Consent
 // is never asked: the grant for the requested OIDC scopes is created on the fly.
 // Accounts: any name; claims sub, email (NAME@example.org, or NAME when it has an '@'),
+// upn (NAME@corp.example, or NAME when it has an '@'),
 // preferred_username = NAME, all also in the ID token.
 // Prints "READY <port>" on stdout once listening.
 import crypto from 'node:crypto';
@@ -88,6 +89,7 @@ function account(id) {
         email: id.includes('@') ? id : `${id}@example.org`,
         email_verified: true,
         preferred_username: id,
+        upn: id.includes('@') ? id : `${id}@corp.example`, // as AD FS gives it
       };
     },
   };
@@ -122,7 +124,7 @@ function makeProvider(opts, keys) {
     claims: {
       openid: ['sub', 'amr'], // amr in the ID token: how the person authenticated
       email: ['email', 'email_verified'],
-      profile: ['preferred_username'],
+      profile: ['preferred_username', 'upn'],
     },
     conformIdTokenClaims: false, // the relying party reads claims from the ID token
     loadExistingGrant,

@@ -128,6 +128,8 @@ static void test_realms(void **state)
     expect_refused(&r, "CORP\\alice@corp.example", AFB_ENOENT);
     /* the last '@' names the realm */
     expect_refused(&r, "alice@corp.example@evil.example", AFB_ENOENT);
+    expect_refused(&r, "a@b@corp.example", AFB_ENOENT);
+    expect_refused(&r, "CORP\\a\\b", AFB_ENOENT);
     /* without realms= a name is taken whole */
     expect_key(&none, "alice@corp.example", "alice@corp.example");
     expect_key(&none, "CORP\\alice", "CORP\\alice");
