@@ -31,6 +31,8 @@ typedef struct {
     long lifetime;          /* seconds the session will get */
     long fallback_lifetime; /* seconds for a session without its second factor (MFA bypass) */
     apr_time_t expires;     /* of this flow */
+    int drill;              /* a drill chose the path or the MFA chain (authfb/drill.h): decided
+                             * when the flow began, for the events (drill: true) */
 } afb_flow_t;
 
 afb_status_t afb_flow_seal(const afb_keyring_t *kr, apr_pool_t *p, const afb_flow_t *f,

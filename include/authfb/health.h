@@ -20,11 +20,12 @@
 #define AUTHFB_HEALTH_H
 
 #include "authfb/common.h"
+#include "authfb/drill.h"
 #include "authfb/provider.h"
 
 #define AFB_HEALTH_REC_MAGIC   0x41464252u /* "AFBR" */
 #define AFB_HEALTH_TABLE_MAGIC 0x41464254u /* "AFBT" */
-#define AFB_HEALTH_VERSION     4u          /* bump on any change of the layouts below */
+#define AFB_HEALTH_VERSION     5u          /* bump on any change of the layouts below */
 #define AFB_HEALTH_NAME_MAX    33          /* provider names are 1..32 characters */
 #define AFB_HEALTH_ERROR_MAX   160         /* last error text, truncated */
 #define AFB_HEALTH_REASON_MAX  200         /* transition reason text, truncated */
@@ -91,6 +92,10 @@ typedef struct {
     uint64_t store_held_sig;          /* identity (mtime, size, inode) of the held copy */
     uint64_t store_released_sig;      /* the copy taken into use: within max_delete, or the held
                                        * copy the operator released; 0 = none */
+    /* Drill (override file `NAME drill ...`, authfb/drill.h): the new sign-ins it applies to
+     * route as if this provider were DOWN; its effective state does not change. */
+    afb_drill_t drill;
+    uint64_t drill_signins;           /* new sign-ins routed past this provider by a drill */
 } afb_health_rec_t;
 
 /* What a state change looked like, for the error log and the health.transition event. */
@@ -105,7 +110,8 @@ typedef enum {
     AFB_HEALTH_COUNT_FAILURE,
     AFB_HEALTH_COUNT_FALLBACK,
     AFB_HEALTH_COUNT_BYPASS,
-    AFB_HEALTH_COUNT_THROTTLED
+    AFB_HEALTH_COUNT_THROTTLED,
+    AFB_HEALTH_COUNT_DRILL
 } afb_health_counter_t;
 
 /* "UP", "DOWN", "UNKNOWN" / "auto", "up", "down" (never NULL). */

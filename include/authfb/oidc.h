@@ -210,6 +210,7 @@ typedef struct {
     int degraded;               /* path was not the first of the chain */
     long lifetime;              /* seconds the session will get */
     apr_time_t expires;         /* of this pending sign-in */
+    int drill;                  /* a drill chose this path (authfb/drill.h), for the events */
 } afb_oidc_pending_t;
 
 afb_status_t afb_oidc_pending_seal(const afb_keyring_t *kr, apr_pool_t *p,

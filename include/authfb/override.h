@@ -2,7 +2,9 @@
  * "Forcing a path down or up"): lines `NAME VERB` (verbs auto, up, down), '#' comments and
  * blank lines, whitespace tolerant. The checker reads the file at every tick and applies it
  * to the health table, so a change takes effect without a restart. `NAME release` accepts a
- * store copy held back by the deletion guard (max_delete=), once.
+ * store copy held back by the deletion guard (max_delete=), once. `NAME drill PERCENT%` or
+ * `NAME drill CIDR[,CIDR]` sets a drill (authfb/drill.h) on the provider, beside its override;
+ * deleting the line ends the drill.
  *
  * Strict, line by line: a malformed line, an unknown provider name or a line past the caps
  * becomes a warning "line N: reason" and the rest of the file still applies. A line that
@@ -14,6 +16,7 @@
 #define AUTHFB_OVERRIDE_H
 
 #include "authfb/common.h"
+#include "authfb/drill.h"
 #include "authfb/health.h"
 #include <apr_tables.h>
 
@@ -27,6 +30,8 @@ typedef struct {
     int line;          /* the good line that set it (the last one); 0 if none */
     int keep;          /* a line for it did not parse: keep its current override */
     const char *error; /* with keep: "line N: reason" of the first such line */
+    afb_drill_t drill; /* a `NAME drill ...` line (the last one); none when drill_line is 0 */
+    int drill_line;
 } afb_override_entry_t;
 
 typedef struct {
@@ -46,6 +51,9 @@ typedef struct {
     int released;      /* 1: a `NAME release` line released the store copy held back by the
                         * deletion guard (from == to: the override did not change) */
     int held_users;    /* with released: users in the released copy */
+    int drill_changed; /* 1: the drill changed (from == to unless the override changed too) */
+    const char *drill_from; /* with drill_changed: afb_drill_format before, "" for none */
+    const char *drill_to;   /* ... and after */
 } afb_override_change_t;
 
 /* Parses len bytes of text. known[0..nknown-1] are the declared provider names (known NULL:

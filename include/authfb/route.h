@@ -14,6 +14,16 @@ int afb_route_first(const int *available, int n, int start);
 /* The same over health records; a NULL record (no health view yet) counts as available. */
 int afb_route_first_rec(const afb_health_rec_t *const *chain, int n, int start);
 
+/* A new sign-in while drills may be set (authfb/drill.h): the first entry that is available
+ * and to which no drill applies for this client address and this flow's draw (a NULL record
+ * counts as available). *drilled (may be NULL) is 1 when that differs from
+ * afb_route_first_rec(chain, n, 0): a drill moved this sign-in, which is then a drill
+ * sign-in (drill: true in its events, counted on the drilled providers). */
+int afb_route_first_drill(const afb_health_rec_t *const *chain, int n, const char *client_ip,
+                          uint32_t draw, int *drilled);
+/* 1 when the record's drill applies to this client address and draw. */
+int afb_route_drilled(const afb_health_rec_t *rec, const char *client_ip, uint32_t draw);
+
 /* The names passed over to reach `chosen` (entries start..chosen-1, all of them unavailable),
  * or every name from start on when chosen is -1, joined by ",": the `skipped` field of the
  * route.fallback event. "" when nothing was skipped. */

@@ -1,7 +1,7 @@
 /* A sign-in in progress: a compact binary record sealed with purpose "flow".
  *
  * Layout (version 1), integers big-endian:
- *   u8 version | u8 stage | u8 flags (bit0 degraded, bit1 mfa_allow_none) | u8 n_mfa
+ *   u8 version | u8 stage | u8 flags (bit0 degraded, bit1 mfa_allow_none, bit2 drill) | u8 n_mfa
  *   | i64 lifetime | i64 fallback_lifetime | i64 expires (seconds)
  *   | str return_to | str csrf | str location | str path | str user | n_mfa x str mfa
  * where str = u16 length + bytes (no NUL); length 0 stands for an absent (NULL) optional
@@ -17,7 +17,8 @@
 #define FLOW_PURPOSE "flow"
 #define FLAG_DEGRADED 0x01
 #define FLAG_ALLOW_NONE 0x02
-#define FLAGS_KNOWN (FLAG_DEGRADED | FLAG_ALLOW_NONE)
+#define FLAG_DRILL 0x04
+#define FLAGS_KNOWN (FLAG_DEGRADED | FLAG_ALLOW_NONE | FLAG_DRILL)
 #define FLOW_FIXED (4 + 8 + 8)
 #define FLOW_RETURN_MAX 2048  /* as afb_return_sanitize */
 #define FLOW_FIELD_MAX 255    /* every other string */
@@ -95,7 +96,8 @@ static void flow_write(writer_t *w, const afb_flow_t *f)
 
     put_u8(w, FLOW_VERSION);
     put_u8(w, (unsigned int)f->stage);
-    put_u8(w, (f->degraded ? FLAG_DEGRADED : 0u) | (f->mfa_allow_none ? FLAG_ALLOW_NONE : 0u));
+    put_u8(w, (f->degraded ? FLAG_DEGRADED : 0u) | (f->mfa_allow_none ? FLAG_ALLOW_NONE : 0u)
+              | (f->drill ? FLAG_DRILL : 0u));
     put_u8(w, (unsigned int)f->n_mfa);
     put_i64(w, (int64_t)f->lifetime);
     put_i64(w, (int64_t)f->fallback_lifetime);
@@ -191,6 +193,7 @@ static int flow_read_head(reader_t *r, afb_flow_t *f)
     f->stage = (afb_flow_stage_t)stage;
     f->degraded = (flags & FLAG_DEGRADED) != 0;
     f->mfa_allow_none = (flags & FLAG_ALLOW_NONE) != 0;
+    f->drill = (flags & FLAG_DRILL) != 0;
     f->n_mfa = (int)n_mfa;
     f->lifetime = (long)lifetime;
     f->fallback_lifetime = (long)fallback_lifetime;

@@ -14,7 +14,7 @@
 #define FAST_REPROBE SEC
 
 /* The shared layout must not drift silently: a change here means AFB_HEALTH_VERSION++. */
-_Static_assert(sizeof(afb_health_rec_t) == 600, "health record layout changed: bump version");
+_Static_assert(sizeof(afb_health_rec_t) == 760, "health record layout changed: bump version");
 _Static_assert(sizeof(afb_health_table_t) == 192, "health table header changed: bump version");
 
 const char *afb_health_state_name(afb_health_state_t s)
@@ -382,6 +382,9 @@ void afb_health_count(afb_health_rec_t *rec, afb_health_counter_t which)
         break;
     case AFB_HEALTH_COUNT_THROTTLED:
         rec->throttled++;
+        break;
+    case AFB_HEALTH_COUNT_DRILL:
+        rec->drill_signins++;
         break;
     }
 }

@@ -1040,7 +1040,7 @@ static json_t *pending_json(const afb_oidc_pending_t *in)
                      "c", in->code_verifier ? in->code_verifier : "",
                      "r", in->return_to ? in->return_to : "/",
                      "l", in->location ? in->location : "",
-                     "d", in->degraded ? 1 : 0,
+                     "d", (in->degraded ? 1 : 0) | (in->drill ? 2 : 0), /* bit 1: drill */
                      "t", (json_int_t)in->lifetime,
                      "e", (json_int_t)(in->expires / APR_USEC_PER_SEC));
 }
@@ -1077,7 +1077,8 @@ static afb_status_t pending_fill(apr_pool_t *p, json_t *o, afb_oidc_pending_t *o
     out->code_verifier = apr_pstrdup(p, c);
     out->return_to = apr_pstrdup(p, r);
     out->location = apr_pstrdup(p, l);
-    out->degraded = d != 0;
+    out->degraded = (d & 1) != 0;
+    out->drill = (d & 2) != 0;
     if (e < 0 || e > (json_int_t)(INT64_MAX / APR_USEC_PER_SEC) || t < 0 || t > 315360000)
         return AFB_EINVAL; /* cannot be a time this module sealed */
     out->lifetime = (long)t;

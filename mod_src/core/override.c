@@ -151,11 +151,36 @@ static void verb_release(parse_ctx_t *c, int line, const char *name, const verb_
     APR_ARRAY_PUSH(c->l->releases, const char *) = name;
 }
 
+/* `NAME drill PERCENT%|CIDR[,CIDR]`: rehearse an outage of NAME for some new sign-ins; it
+ * leaves the provider's override as it is. */
+static void verb_drill(parse_ctx_t *c, int line, const char *name, const verb_spec_t *v,
+                       const char *arg)
+{
+    afb_drill_t d;
+    const char *why = NULL;
+    afb_override_entry_t *e;
+
+    (void)v;
+    if (afb_drill_parse(arg, &d, &why) != AFB_OK) {
+        c->l->good_lines--;
+        bad_line(c, line, name, apr_psprintf(c->p, "drill: %s", why));
+        return;
+    }
+    e = entry_find(c->l, name);
+    if (e != NULL && e->drill_line > 0)
+        warn(c, line, apr_psprintf(c->p, "'%s drill' repeats line %d; the last line wins",
+                                   name, e->drill_line));
+    e = entry_get(c, name);
+    e->drill = d;
+    e->drill_line = line;
+}
+
 static const verb_spec_t verbs[] = {
     { "auto", 0, AFB_OVERRIDE_AUTO, apply_state },
     { "up", 0, AFB_OVERRIDE_UP, apply_state },
     { "down", 0, AFB_OVERRIDE_DOWN, apply_state },
     { "release", 0, AFB_OVERRIDE_AUTO, verb_release },
+    { "drill", 1, AFB_OVERRIDE_AUTO, verb_drill },
     { NULL, 0, AFB_OVERRIDE_AUTO, NULL }
 };
 
@@ -175,7 +200,7 @@ static void parse_words(parse_ctx_t *c, int line, const char **tok, int ntok)
     const verb_spec_t *v;
 
     if (ntok < 2) {
-        bad_line(c, line, tok[0], "expected NAME auto|up|down");
+        bad_line(c, line, tok[0], "expected NAME auto|up|down|release|drill ARG");
         return;
     }
     if (!afb_provider_name_valid(tok[0])) {
@@ -184,7 +209,7 @@ static void parse_words(parse_ctx_t *c, int line, const char **tok, int ntok)
     }
     if ((v = verb_find(tok[1])) == NULL) {
         bad_line(c, line, tok[0], apr_psprintf(c->p, "unknown state '%.32s' (expected auto, "
-                                               "up or down)", tok[1]));
+                                               "up, down, release or drill)", tok[1]));
         return;
     }
     if (ntok != 2 + v->nargs) {
@@ -281,6 +306,26 @@ afb_override_t afb_override_lookup(const afb_override_list_t *l, const char *nam
     return e != NULL && !e->keep ? e->value : AFB_OVERRIDE_AUTO;
 }
 
+/* Sets the record's drill from the entry (none when the entry is NULL or has no drill line);
+ * fills the change's drill fields when it changed. */
+static int apply_drill(apr_pool_t *p, afb_health_rec_t *rec, const afb_override_entry_t *e,
+                       afb_override_change_t *ch)
+{
+    afb_drill_t none;
+    const afb_drill_t *to = &none;
+
+    memset(&none, 0, sizeof(none));
+    if (e != NULL && e->drill_line > 0)
+        to = &e->drill;
+    if (afb_drill_equal(&rec->drill, to))
+        return 0;
+    ch->drill_changed = 1;
+    ch->drill_from = afb_drill_format(p, &rec->drill);
+    ch->drill_to = afb_drill_format(p, to);
+    rec->drill = *to;
+    return 1;
+}
+
 static int has_release(const afb_override_list_t *l, const char *name)
 {
     int i;
@@ -319,14 +364,18 @@ apr_array_header_t *afb_override_apply(apr_pool_t *p, afb_health_table_t *t,
         afb_health_rec_t *rec = &t->recs[i];
         const afb_override_entry_t *e = entry_find(l, rec->name);
         afb_override_change_t ch;
+        int ov_changed;
         apply_release(p, rec, has_release(l, rec->name), changes);
         if (e != NULL && e->keep)
             continue;
         memset(&ch, 0, sizeof(ch));
         ch.from = (afb_override_t)rec->override;
         ch.to = afb_override_lookup(l, rec->name);
-        if (!afb_health_set_override(rec, ch.to, &ch.effective))
+        ov_changed = afb_health_set_override(rec, ch.to, &ch.effective);
+        if (!apply_drill(p, rec, e, &ch) && !ov_changed)
             continue;
+        if (!ov_changed)
+            ch.effective.from = ch.effective.to = afb_health_effective_state(rec);
         ch.name = apr_pstrdup(p, rec->name);
         APR_ARRAY_PUSH(changes, afb_override_change_t) = ch;
     }

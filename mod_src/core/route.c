@@ -24,6 +24,25 @@ int afb_route_first_rec(const afb_health_rec_t *const *chain, int n, int start)
     return -1;
 }
 
+int afb_route_drilled(const afb_health_rec_t *rec, const char *client_ip, uint32_t draw)
+{
+    return rec != NULL && afb_drill_applies(&rec->drill, client_ip, draw);
+}
+
+int afb_route_first_drill(const afb_health_rec_t *const *chain, int n, const char *client_ip,
+                          uint32_t draw, int *drilled)
+{
+    int i, chosen = -1;
+
+    for (i = 0; i < n && chosen < 0; i++)
+        if (chain[i] == NULL
+            || (afb_health_available(chain[i]) && !afb_route_drilled(chain[i], client_ip, draw)))
+            chosen = i;
+    if (drilled != NULL)
+        *drilled = chosen != afb_route_first_rec(chain, n, 0);
+    return chosen;
+}
+
 const char *afb_route_skipped(apr_pool_t *p, const char *const *names, int n, int start,
                               int chosen)
 {

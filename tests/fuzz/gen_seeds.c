@@ -73,9 +73,9 @@ static void flows(void)
 {
     afb_flow_t f = { AFB_FLOW_MFA, "/app/page?x=1", "csrf-token", "/app", "local", 0, "alice",
                      2, { "totp", "radius" }, 1, 3600, 600,
-                     AFB_FUZZ_NOW + apr_time_from_sec(300) };
+                     AFB_FUZZ_NOW + apr_time_from_sec(300), 1 };
     afb_flow_t g = { AFB_FLOW_PASSWORD, "/", "csrf2", "/private", "ldap", 1, NULL, 0, { NULL },
-                     0, 28800, 0, AFB_FUZZ_NOW - apr_time_from_sec(1) };
+                     0, 28800, 0, AFB_FUZZ_NOW - apr_time_from_sec(1), 0 };
     const char *c1 = NULL, *c2 = NULL;
 
     if (afb_flow_seal(afb_fuzz_keyring(), pool, &f, &c1) != AFB_OK
@@ -90,7 +90,8 @@ static void flows(void)
 static void pending(void)
 {
     afb_oidc_pending_t in = { "oidc", AFB_FUZZ_STATE, AFB_FUZZ_NONCE, "verifier-0123456789",
-                              "/app", "/app", 0, 3600, AFB_FUZZ_NOW + apr_time_from_sec(300) };
+                              "/app", "/app", 0, 3600, AFB_FUZZ_NOW + apr_time_from_sec(300),
+                              1 };
     const char *c = NULL;
 
     if (afb_oidc_pending_seal(afb_fuzz_keyring(), pool, &in, &c) != AFB_OK)

@@ -70,6 +70,7 @@ static afb_flow_t mfa_flow_with_8(void)
     f.user = "alice@corp.example.com";
     f.degraded = 0;
     f.mfa_allow_none = 1;
+    f.drill = 1; /* sealed with the flow: the drill decision of its start */
     f.n_mfa = AFB_FLOW_MAX_MFA;
     for (i = 0; i < AFB_FLOW_MAX_MFA; i++) {
         f.mfa[i] = names[i];
@@ -120,6 +121,7 @@ static void assert_flow_equal(const afb_flow_t *a, const afb_flow_t *b)
         assert_string_equal(a->mfa[i], b->mfa[i]);
     }
     assert_int_equal(a->mfa_allow_none, b->mfa_allow_none);
+    assert_int_equal(a->drill, b->drill);
     assert_int_equal(a->lifetime, b->lifetime);
     assert_true(a->expires == b->expires);
 }
@@ -373,7 +375,7 @@ static void test_forged_records_rejected(void **state)
     assert_int_equal(rec_open(&r, &out), AFB_EINVAL);
     rec_build(&r, AFB_FLOW_PASSWORD, 0, 1, NULL, NULL);     /* no return */
     assert_int_equal(rec_open(&r, &out), AFB_EINVAL);
-    rec_build(&r, AFB_FLOW_PASSWORD, 0x04, 1, "/x", NULL);  /* unknown flag */
+    rec_build(&r, AFB_FLOW_PASSWORD, 0x08, 1, "/x", NULL);  /* unknown flag */
     assert_int_equal(rec_open(&r, &out), AFB_EINVAL);
     rec_build(&r, AFB_FLOW_PASSWORD, 0, 1, "/x", NULL);
     r.b[0] = 2;                                             /* unknown version */

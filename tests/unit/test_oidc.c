@@ -529,7 +529,13 @@ static void pending_cookie(void **state)
     assert_string_equal(out.code_verifier, "VERIFIER");
     assert_string_equal(out.return_to, "/payroll/");
     assert_int_equal(out.degraded, 1);
+    assert_int_equal(out.drill, 0);
     assert_int_equal(out.lifetime, 3600);
+    in.drill = 1;
+    assert_int_equal(afb_oidc_pending_seal(kr, p, &in, &cookie), AFB_OK);
+    assert_int_equal(afb_oidc_pending_open(kr, p, cookie, "STATE", NOW, &out), AFB_OK);
+    assert_int_equal(out.drill, 1);
+    assert_int_equal(out.degraded, 1);
     assert_int_equal(afb_oidc_pending_open(kr, p, cookie, "STATF", NOW, &out), AFB_EMISMATCH);
     assert_int_equal(afb_oidc_pending_open(kr, p, cookie, NULL, NOW, &out), AFB_EMISMATCH);
     assert_int_equal(afb_oidc_pending_open(kr, p, cookie, "STATE", NOW + apr_time_from_sec(301),

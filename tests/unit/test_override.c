@@ -89,15 +89,15 @@ static void test_malformed_lines_reported_good_lines_kept(void **state)
     assert_int_equal(l->entries->nelts, 4);
     assert_true(APR_ARRAY_IDX(l->entries, 0, afb_override_entry_t).keep);
     assert_string_equal(APR_ARRAY_IDX(l->entries, 1, afb_override_entry_t).error,
-                        "line 2: unknown state 'sideways' (expected auto, up or down)");
+                        "line 2: unknown state 'sideways' (expected auto, up, down, release or drill)");
     assert_false(APR_ARRAY_IDX(l->entries, 3, afb_override_entry_t).keep);
     assert_int_equal(afb_override_lookup(l, "duo"), AFB_OVERRIDE_DOWN);
     assert_int_equal(afb_override_lookup(l, "azure"), AFB_OVERRIDE_AUTO);
     assert_int_equal(afb_override_lookup(l, "local"), AFB_OVERRIDE_AUTO);
     assert_int_equal(l->warnings->nelts, 5);
-    assert_string_equal(warning(l, 0), "line 1: expected NAME auto|up|down");
+    assert_string_equal(warning(l, 0), "line 1: expected NAME auto|up|down|release|drill ARG");
     assert_string_equal(warning(l, 1),
-                        "line 2: unknown state 'sideways' (expected auto, up or down)");
+                        "line 2: unknown state 'sideways' (expected auto, up, down, release or drill)");
     assert_string_equal(warning(l, 2), "line 3: unexpected text after 'down'");
     assert_string_equal(warning(l, 3),
                         "line 4: invalid provider name (1-32 of A-Z a-z 0-9 _ . -)");
@@ -254,6 +254,66 @@ static void test_release_line(void **state)
     assert_int_equal(afb_override_apply(p, t, parse(p, "local release\n"))->nelts, 0);
 }
 
+/* `NAME drill ARG` is a row of the verb table: it sets the provider's drill beside its
+ * override, a removed line ends it, and a bad argument is a warning that keeps the drill. */
+static void test_drill_line(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *names[] = { "adfs", "local" };
+    apr_size_t size = afb_health_table_size(2);
+    afb_health_table_t *t;
+    afb_health_rec_t *adfs;
+    apr_array_header_t *ch;
+    afb_override_change_t *c;
+    afb_override_list_t *l = parse(p, "adfs drill 5%\nlocal drill 10.1.0.0/16,::1\n");
+
+    assert_int_equal(l->good_lines, 2);
+    assert_int_equal(l->warnings->nelts, 0);
+    assert_int_equal(afb_override_lookup(l, "adfs"), AFB_OVERRIDE_AUTO);
+    assert_int_equal(afb_health_table_init(apr_pcalloc(p, size), size, 2, names, T0, &t),
+                     AFB_OK);
+    adfs = afb_health_table_find(t, "adfs");
+    ch = afb_override_apply(p, t, l);
+    assert_int_equal(ch->nelts, 2);
+    c = &APR_ARRAY_IDX(ch, 0, afb_override_change_t);
+    assert_string_equal(c->name, "adfs");
+    assert_true(c->drill_changed);
+    assert_string_equal(c->drill_from, "");
+    assert_string_equal(c->drill_to, "5%");
+    assert_int_equal(c->from, c->to);
+    assert_int_equal(c->effective.from, c->effective.to);
+    assert_int_equal(adfs->drill.percent, 5);
+    /* A drill never changes the state: the provider stays available to everyone else. */
+    assert_true(afb_health_available(adfs));
+    assert_string_equal(APR_ARRAY_IDX(ch, 1, afb_override_change_t).drill_to,
+                        "10.1.0.0/16,::1/128");
+    /* The same file again: nothing. A drill and a down line for one name: both hold. */
+    assert_int_equal(afb_override_apply(p, t, l)->nelts, 0);
+    ch = afb_override_apply(p, t, parse(p, "adfs drill 5%\nadfs down\n"));
+    assert_int_equal(ch->nelts, 2); /* adfs down; local's drill ended */
+    assert_int_equal(adfs->drill.percent, 5);
+    assert_false(afb_health_available(adfs));
+    /* A bad argument: a warning; the drill (and override) it had stay. */
+    l = parse(p, "adfs drill 150%\nlocal up\n");
+    assert_int_equal(l->bad_lines, 1);
+    assert_non_null(strstr(warning(l, 0), "line 1: drill: percent must be 1..100"));
+    afb_override_apply(p, t, l);
+    assert_int_equal(adfs->drill.percent, 5);
+    /* The line removed: the drill ends. */
+    ch = afb_override_apply(p, t, afb_override_list_empty(p));
+    assert_int_equal(adfs->drill.percent, 0);
+    assert_false(afb_drill_active(&adfs->drill));
+    /* Without an argument, or with two. */
+    assert_int_equal(afb_override_parse(p, "adfs drill\n", 11, known, 4, &l), AFB_EINVAL);
+    assert_non_null(strstr(warning(l, 0), "'drill' needs an argument"));
+    assert_int_equal(afb_override_parse(p, "adfs drill 5% x\n", 16, known, 4, &l), AFB_EINVAL);
+    /* Repeated: the last line wins, with a warning. */
+    l = parse(p, "adfs drill 5%\nadfs drill 100%\n");
+    assert_int_equal(l->warnings->nelts, 1);
+    afb_override_apply(p, t, l);
+    assert_int_equal(adfs->drill.percent, 100);
+}
+
 /* A typo for a provider taken out of use keeps it out of use; other lines still apply. */
 static void test_bad_line_keeps_previous_override(void **state)
 {
@@ -305,7 +365,7 @@ static void test_load_file(void **state)
     fclose(f);
     assert_int_equal(afb_override_load(p, path, known, 4, &l), AFB_OK);
     assert_int_equal(afb_override_lookup(l, "adfs"), AFB_OVERRIDE_DOWN);
-    assert_string_equal(warning(l, 0), "line 2: expected NAME auto|up|down");
+    assert_string_equal(warning(l, 0), "line 2: expected NAME auto|up|down|release|drill ARG");
 
     f = fopen(path, "w");
     for (int i = 0; i < AFB_OVERRIDE_MAX_BYTES / 8 + 1; i++)
@@ -332,6 +392,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_any_name_without_known_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_to_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_release_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_drill_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_line_keeps_previous_override, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_file_that_does_not_parse_at_all, setup, teardown),
