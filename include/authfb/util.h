@@ -88,6 +88,10 @@ char *afb_pct_encode(apr_pool_t *p, const char *in, int form);
 /* The same for a local path in a query value (return=): '/' stays as it is. */
 char *afb_pct_encode_path(apr_pool_t *p, const char *in);
 
+/* At most max bytes of s[0..n) for a message (configtest, the error log): every byte that is
+ * not printable ASCII becomes '?'. */
+char *afb_shown(apr_pool_t *p, const char *s, size_t n, size_t max);
+
 /* HTML-escape & < > " ' for safe inclusion in pages. */
 char *afb_html_escape(apr_pool_t *p, const char *in);
 

@@ -404,6 +404,16 @@ static const char *html_entity(char c)
     }
 }
 
+char *afb_shown(apr_pool_t *p, const char *s, size_t n, size_t max)
+{
+    size_t i, k = n > max ? max : n;
+    char *out = apr_pstrmemdup(p, s, k);
+    for (i = 0; i < k; i++)
+        if ((unsigned char)out[i] < 0x20 || (unsigned char)out[i] >= 0x7f)
+            out[i] = '?';
+    return out;
+}
+
 char *afb_html_escape(apr_pool_t *p, const char *in)
 {
     size_t need = 1, o = 0;
