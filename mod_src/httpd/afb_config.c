@@ -15,6 +15,7 @@
 #include "authfb/util.h"
 #include "afb_endpoints.h"
 #include "afb_confcheck.h"
+#include "afb_brand.h"
 
 APLOG_USE_MODULE(auth_fallback);
 
@@ -508,6 +509,16 @@ const command_rec afb_cmds[] = {
     AP_INIT_ITERATE("AuthFallbackThrottle", afb_cmd_throttle, NULL, RSRC_CONF,
                     "user=N client=N window=SECONDS: failed attempts allowed per window "
                     "(0 turns that limit off)"),
+    AP_INIT_TAKE1("AuthFallbackPageTemplate", afb_cmd_page_template, NULL, RSRC_CONF,
+                  "HTML file framing the pages people see ({{content}} and other placeholders)"),
+    AP_INIT_TAKE1("AuthFallbackOrganisation", afb_cmd_organisation, NULL, RSRC_CONF,
+                  "Organisation name shown on the pages people see"),
+    AP_INIT_TAKE1("AuthFallbackLogo", afb_cmd_logo, NULL, RSRC_CONF,
+                  "URL of the logo shown on the pages people see"),
+    AP_INIT_TAKE1("AuthFallbackHelpdesk", afb_cmd_helpdesk, NULL, RSRC_CONF,
+                  "How to reach the helpdesk, shown where a sign-in cannot go on"),
+    AP_INIT_TAKE2("AuthFallbackMessages", afb_cmd_messages, NULL, RSRC_CONF,
+                  "LANG FILE: messages of a language, added or overriding the built-in ones"),
     AP_INIT_ITERATE("AuthFallbackChain", afb_cmd_chain, NULL, OR_AUTHCFG,
                     "First-factor providers in order of preference"),
     AP_INIT_ITERATE("AuthFallbackMFA", afb_cmd_mfa, NULL, OR_AUTHCFG,

@@ -199,6 +199,8 @@ const char *afb_flow_cookie_name(request_rec *r);
 /* afb_pages.c */
 int afb_quick_handler(request_rec *r, int lookup);
 int afb_page(request_rec *r, int status, const char *title, const char *body_html);
+/* The same for a page that ends a journey: it carries the helpdesk line. */
+int afb_page_end(request_rec *r, int status, const char *title, const char *body_html);
 int afb_unavailable_page(request_rec *r, const char *location);
 void afb_nocache(request_rec *r);
 

@@ -185,7 +185,7 @@ static int afb_attempt_unkept(request_rec *r, int *status)
                       "sign-in attempt(s) refused because their count could not be kept; "
                       "raise the number of entries (docs/operations.md)", count);
     apr_table_setn(r->err_headers_out, "Retry-After", apr_ltoa(r->pool, AFB_RETRY_AFTER));
-    *status = afb_page(r, HTTP_SERVICE_UNAVAILABLE, "Try again later",
+    *status = afb_page_end(r, HTTP_SERVICE_UNAVAILABLE, "Try again later",
                        "<p>Sign-in is busy right now. Please try again in a minute.</p>");
     return 1;
 }
@@ -226,7 +226,7 @@ static int afb_throttled(request_rec *r, const afb_flow_t *flow, const char *key
     afb_throttled_event(r, flow, afb_name_for_log(r->pool, shown), a);
     apr_table_setn(r->err_headers_out, "Retry-After",
                    apr_ltoa(r->pool, a->uwait > a->cwait ? a->uwait : a->cwait));
-    *status = afb_page(r, HTTP_TOO_MANY_REQUESTS, "Too many attempts",
+    *status = afb_page_end(r, HTTP_TOO_MANY_REQUESTS, "Too many attempts",
                        "<p>There have been too many failed attempts. Please wait a few "
                        "minutes before trying again.</p>");
     return 1;

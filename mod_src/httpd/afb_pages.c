@@ -9,6 +9,7 @@
 
 #include "afb_httpd.h"
 #include "afb_endpoints.h"
+#include "afb_brand.h"
 #include "authfb/util.h"
 
 APLOG_USE_MODULE(auth_fallback);
@@ -20,7 +21,11 @@ static const char afb_css[] =
     "label{display:block;margin:.8rem 0 .2rem}input[type=text],input[type=password]"
     "{width:100%;box-sizing:border-box;padding:.5rem;font-size:1rem}"
     "button{margin-top:1.2rem;padding:.6rem 1.2rem;font-size:1rem}"
-    ".err{color:#b00020}.note{color:#555;font-size:.9rem}";
+    ".err{color:#b00020}.note{color:#555;font-size:.9rem}"
+    ".afb-brand{display:flex;align-items:center;gap:.6rem;margin-bottom:1rem}"
+    ".afb-logo{max-height:3rem;max-width:100%}.afb-org{font-weight:600}"
+    ".afb-help{border-top:1px solid #ddd;padding-top:.8rem;color:#333;font-size:.9rem}"
+    "main a{overflow-wrap:anywhere}";
 
 void afb_nocache(request_rec *r)
 {
@@ -29,18 +34,18 @@ void afb_nocache(request_rec *r)
     apr_table_setn(r->err_headers_out, "X-Frame-Options", "DENY");
     apr_table_setn(r->err_headers_out, "Referrer-Policy", "no-referrer");
     apr_table_setn(r->err_headers_out, "Content-Security-Policy",
-                   "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-                   "frame-ancestors 'none'");
+                   apr_pstrcat(r->pool, "default-src 'none'; style-src 'unsafe-inline'; img-src ",
+                               afb_brand_img_src(), "; form-action 'self'; "
+                               "frame-ancestors 'none'", NULL));
 }
 
-int afb_page(request_rec *r, int status, const char *title, const char *body_html)
+/* A page in the request's language and the configured frame; journey_end: the page leaves
+ * the person with nothing to do here (access denied, 503, throttled, no second factor), so
+ * the helpdesk line is shown (docs/branding.md). */
+static int afb_page_frame(request_rec *r, int status, const char *title, const char *body_html,
+                          int journey_end)
 {
-    const char *html = apr_pstrcat(
-        r->pool, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-        "<title>", afb_html_escape(r->pool, title), "</title><style>", afb_css,
-        "</style></head><body><main><h1>", afb_html_escape(r->pool, title), "</h1>\n",
-        body_html, "\n</main></body></html>\n", NULL);
+    const char *html = afb_brand_render(r, title, body_html, journey_end, afb_css);
     afb_nocache(r);
     if (status == HTTP_OK) {
         ap_set_content_type(r, "text/html; charset=utf-8");
@@ -56,12 +61,22 @@ int afb_page(request_rec *r, int status, const char *title, const char *body_htm
     return status;
 }
 
+int afb_page(request_rec *r, int status, const char *title, const char *body_html)
+{
+    return afb_page_frame(r, status, title, body_html, 0);
+}
+
+int afb_page_end(request_rec *r, int status, const char *title, const char *body_html)
+{
+    return afb_page_frame(r, status, title, body_html, 1);
+}
+
 int afb_unavailable_page(request_rec *r, const char *location)
 {
     (void)location;
     apr_table_setn(r->err_headers_out, "Retry-After",
                    apr_itoa(r->pool, AFB_RETRY_AFTER));
-    return afb_page(r, HTTP_SERVICE_UNAVAILABLE, "Sign-in temporarily unavailable",
+    return afb_page_end(r, HTTP_SERVICE_UNAVAILABLE, "Sign-in temporarily unavailable",
                     "<p>Sign-in is temporarily unavailable because the services it depends on "
                     "cannot be reached. Please try again in a few minutes.</p>"
                     "<p class=\"note\">If you are already signed in elsewhere, that session "

@@ -229,15 +229,12 @@ int afb_note_auth_failure(request_rec *r, const char *auth_type)
     if (strcasecmp(auth_type, AFB_AUTH_TYPE))
         return DECLINED;
     st = afb_req_state(r);
-    afb_nocache(r);
     apr_table_setn(r->err_headers_out, "WWW-Authenticate", "Fallback realm=\"sign-in required\"");
-    ap_custom_response(r, HTTP_UNAUTHORIZED, apr_pstrcat(r->pool,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Access "
-        "denied</title></head><body><h1>Access denied</h1><p>You are signed in",
-        st ? " as " : "", st ? afb_html_escape(r->pool, st->session.user) : "",
+    (void)afb_page_end(r, HTTP_UNAUTHORIZED, "Access denied", apr_pstrcat(r->pool,
+        "<p>You are signed in", st ? " as " : "", st ? afb_html_escape(r->pool, st->session.user) : "",
         ", but this page needs a different kind of sign-in.</p><p><a href=\"",
         afb_html_escape(r->pool, afb_endpoint_url(r, "logout", "/")),
-        "\">Sign out</a></p></body></html>\n", NULL));
+        "\">Sign out</a></p>", NULL));
     return OK;
 }
 

@@ -433,7 +433,7 @@ int afb_mfa_none_left(request_rec *r, afb_flow_t *flow)
         afb_event_emit(ev);
         afb_flow_forget(r);
         if (not_enrolled)
-            return afb_page(r, HTTP_FORBIDDEN, "Second factor not set up",
+            return afb_page_end(r, HTTP_FORBIDDEN, "Second factor not set up",
                             "<p>No second factor is set up for your account. "
                             "Please contact your helpdesk.</p>");
         return afb_unavailable_page(r, flow->location);

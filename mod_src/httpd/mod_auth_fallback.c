@@ -9,6 +9,7 @@
 
 #include "afb_httpd.h"
 #include "afb_endpoints.h"
+#include "afb_brand.h"
 #include "authfb/log.h"
 #include "authfb/http.h"
 
@@ -20,6 +21,7 @@ static int afb_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
 {
     (void)plog; (void)ptemp;
     afb_log_bridge_install(NULL); /* messages while reading the configuration go to stderr */
+    afb_brand_reset(pconf);
     if (afb_health_pre_config(pconf) != OK)
         return !OK;
     return afb_cache_pre_config(pconf);

@@ -14,9 +14,11 @@ ROWS = ["Description", "Syntax", "Default", "Context", "Override", "Module"]
 MAX_CELL = 160
 
 directives = {}
+# A handler may live in another file of the adapter than the command table.
+sources = "\n".join(p.read_text() for p in sorted((root / "mod_src" / "httpd").glob("*.c")))
 for path in sorted((root / "mod_src" / "httpd").glob("*.c")):
     for m in re.finditer(r'AP_INIT_\w+\(\s*"(\w+)"\s*,\s*(\w+)\s*,\s*[^,]+,\s*(\w+)', path.read_text()):
-        directives[m.group(1)] = (m.group(2), m.group(3), path.read_text())
+        directives[m.group(1)] = (m.group(2), m.group(3), sources)
 
 doc = (root / "docs" / "directives.md").read_text()
 errors = []

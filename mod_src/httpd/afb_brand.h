@@ -1,0 +1,32 @@
+/* The branding and language of the pages people see (afb_brand.c; docs/branding.md). */
+#ifndef AFB_BRAND_H
+#define AFB_BRAND_H
+
+#include <httpd.h>
+#include <http_config.h>
+
+#include "authfb/i18n.h"
+#include "authfb/page.h"
+
+/* Directive handlers (server config only). */
+const char *afb_cmd_page_template(cmd_parms *cmd, void *dc, const char *arg);
+const char *afb_cmd_organisation(cmd_parms *cmd, void *dc, const char *arg);
+const char *afb_cmd_logo(cmd_parms *cmd, void *dc, const char *arg);
+const char *afb_cmd_helpdesk(cmd_parms *cmd, void *dc, const char *arg);
+const char *afb_cmd_messages(cmd_parms *cmd, void *dc, const char *lang, const char *file);
+
+/* Forgets the branding of an earlier configuration read (pre_config). */
+void afb_brand_reset(apr_pool_t *pconf);
+
+/* The language of this request's pages (Accept-Language; English by default). */
+const afb_lang_t *afb_lang(request_rec *r);
+
+/* The whole page: the frame (template or built-in) around content, in the request's
+ * language, with the branding; journey_end adds the helpdesk line where the frame has none. */
+const char *afb_brand_render(request_rec *r, const char *title, const char *content,
+                             int journey_end, const char *style);
+
+/* The img-src part of the pages' Content-Security-Policy (the logo's origin). */
+const char *afb_brand_img_src(void);
+
+#endif
