@@ -61,6 +61,8 @@ typedef struct {
     const char *authorization_endpoint;
     const char *token_endpoint;
     const char *jwks_uri;
+    const char *end_session_endpoint; /* RP-initiated logout, or NULL when the OP names none
+                                       * (or one that is not a URL it may name) */
     unsigned algs;              /* afb_jws_alg_t bits we support among the OP's list */
     int auth_basic;             /* client_secret_basic listed (or the list absent) */
     int auth_post;              /* client_secret_post listed */
@@ -132,6 +134,8 @@ typedef struct {
     apr_time_t expires;         /* the token's exp */
     int mfa;                    /* the OP says it used several factors: `amr` holds "mfa"
                                  * (RFC 8176) or AD FS's ".../claims/multipleauthn" */
+    const char *id_token;       /* the token itself (afb_oidc_redeem), kept for the
+                                 * id_token_hint of a logout; a secret: never logged */
 } afb_oidc_identity_t;
 
 /* Signature (jose), iss, aud (+azp), exp, iat, nbf, nonce (constant time), user claim.
@@ -186,6 +190,13 @@ afb_status_t afb_oidc_redeem(afb_oidc_provider_t *prov, apr_pool_t *p, apr_time_
                              const char *code, const char *redirect_uri,
                              const char *code_verifier, const char *nonce,
                              afb_oidc_identity_t *out, const char **reason) AFB_MUST_CHECK;
+
+/* The OP's end_session_endpoint (RP-initiated logout) into *url, from the cached discovery
+ * document (fetched when missing or stale, so it may fail like afb_oidc_begin). AFB_ENOENT:
+ * the OP offers none. */
+afb_status_t afb_oidc_end_session_endpoint(afb_oidc_provider_t *prov, apr_pool_t *p,
+                                           apr_time_t now, const char **url,
+                                           const char **reason) AFB_MUST_CHECK;
 
 /* A failed fetch is remembered for AFB_OIDC_REFETCH_AFTER_FAILURE (requests answer with it
  * at once instead of each waiting on the OP). A passing health probe seen elsewhere (the

@@ -147,6 +147,17 @@ static int md_transport_ok(apr_pool_t *p, const char *issuer, const afb_oidc_met
            afb_url_transport_ok(p, md->token_endpoint) && afb_url_transport_ok(p, md->jwks_uri);
 }
 
+/* RP-initiated logout is optional: an end_session_endpoint that is not a URL the issuer may
+ * name (md_transport_ok's rule) is left out rather than refusing the document. */
+static const char *md_end_session(apr_pool_t *p, const char *issuer, const char *url)
+{
+    if (!url || !url_ok(p, url))
+        return NULL;
+    if (afb_url_is_https(issuer) ? !afb_url_is_https(url) : !afb_url_transport_ok(p, url))
+        return NULL;
+    return apr_pstrdup(p, url);
+}
+
 static afb_status_t md_fill(apr_pool_t *p, json_t *root, const char *expected,
                             afb_oidc_metadata_t *md, const char **reason)
 {
@@ -176,6 +187,7 @@ static afb_status_t md_fill(apr_pool_t *p, json_t *root, const char *expected,
     md->authorization_endpoint = apr_pstrdup(p, md->authorization_endpoint);
     md->token_endpoint = apr_pstrdup(p, md->token_endpoint);
     md->jwks_uri = apr_pstrdup(p, md->jwks_uri);
+    md->end_session_endpoint = md_end_session(p, expected, json_str(root, "end_session_endpoint"));
     md->algs = md_algs(json_object_get(root, "id_token_signing_alg_values_supported"));
     if (!md->algs) {
         *reason = "discovery lists no supported ID token signing algorithm";
@@ -672,6 +684,9 @@ static afb_status_t fetch_snapshot(afb_oidc_provider_t *prov, apr_pool_t *p, apr
         s->md.authorization_endpoint = apr_pstrdup(s->pool, from->md.authorization_endpoint);
         s->md.token_endpoint = apr_pstrdup(s->pool, from->md.token_endpoint);
         s->md.jwks_uri = apr_pstrdup(s->pool, from->md.jwks_uri);
+        s->md.end_session_endpoint = from->md.end_session_endpoint
+                                         ? apr_pstrdup(s->pool, from->md.end_session_endpoint)
+                                         : NULL;
         s->fetched = from->fetched;
         st = AFB_OK;
     }
@@ -897,6 +912,25 @@ afb_status_t afb_oidc_begin(afb_oidc_provider_t *prov, apr_pool_t *p, apr_time_t
     return AFB_OK;
 }
 
+afb_status_t afb_oidc_end_session_endpoint(afb_oidc_provider_t *prov, apr_pool_t *p,
+                                           apr_time_t now, const char **url,
+                                           const char **reason)
+{
+    snap_t *s = NULL;
+    afb_status_t st;
+    *url = NULL;
+    if ((st = snap_current(prov, p, now, 0, &s, reason)) != AFB_OK)
+        return st;
+    if (s->md.end_session_endpoint)
+        *url = apr_pstrdup(p, s->md.end_session_endpoint);
+    snap_put(prov, s);
+    if (!*url) {
+        *reason = "the provider's discovery document names no end_session_endpoint";
+        return AFB_ENOENT;
+    }
+    return AFB_OK;
+}
+
 /* One JWKS refresh for an unknown kid, at most once per AFB_OIDC_KID_REFRESH_EVERY. */
 static afb_status_t kid_refresh(afb_oidc_provider_t *prov, apr_pool_t *p, apr_time_t now,
                                 snap_t **s, const char **reason)
@@ -1003,6 +1037,7 @@ afb_status_t afb_oidc_redeem(afb_oidc_provider_t *prov, apr_pool_t *p, apr_time_
     if (st == AFB_OK) {
         out->user = apr_pstrdup(p, out->user);
         out->sub = apr_pstrdup(p, out->sub);
+        out->id_token = apr_pstrdup(p, id_token);
     }
     snap_put(prov, s);
     return st;

@@ -186,6 +186,32 @@ static void discovery_parsing(void **state)
 
 /* ---- authorization URL ---- */
 
+/* RP-initiated logout: the OP's end_session_endpoint when it names one it may name. */
+static void discovery_end_session(void **state)
+{
+    afb_oidc_metadata_t md;
+    const char *why = NULL;
+    const char *base = "{\"issuer\":\"" OP "\",\"authorization_endpoint\":\"" OP "/a\","
+                       "\"token_endpoint\":\"" OP "/t\",\"jwks_uri\":\"" OP "/k\","
+                       "\"id_token_signing_alg_values_supported\":[\"RS256\"]";
+    (void)state;
+    assert_int_equal(md_parse(apr_pstrcat(p, base, "}", NULL), &md, &why), AFB_OK);
+    assert_null(md.end_session_endpoint);
+    assert_int_equal(md_parse(apr_pstrcat(p, base, ",\"end_session_endpoint\":\"" OP
+                                          "/logout\"}", NULL), &md, &why), AFB_OK);
+    assert_string_equal(md.end_session_endpoint, OP "/logout");
+    /* an https OP never sends people to a cleartext or scripted logout: left out, not fatal */
+    assert_int_equal(md_parse(apr_pstrcat(p, base, ",\"end_session_endpoint\":"
+                                          "\"http://op.example/logout\"}", NULL), &md, &why), AFB_OK);
+    assert_null(md.end_session_endpoint);
+    assert_int_equal(md_parse(apr_pstrcat(p, base, ",\"end_session_endpoint\":"
+                                          "\"javascript:alert(1)\"}", NULL), &md, &why), AFB_OK);
+    assert_null(md.end_session_endpoint);
+    assert_int_equal(md_parse(apr_pstrcat(p, base, ",\"end_session_endpoint\":42}", NULL), &md,
+                              &why), AFB_OK);
+    assert_null(md.end_session_endpoint);
+}
+
 static void authorization_url(void **state)
 {
     const char *url;
@@ -295,10 +321,12 @@ static void redeem_good_and_classified(void **state)
     const char *why = NULL;
     afb_status_t st;
     (void)state;
-    token_answer(id_token(rsa1, "r1", "N1"));
+    const char *tok = id_token(rsa1, "r1", "N1");
+    token_answer(tok);
     assert_int_equal(afb_oidc_redeem(prov, p, NOW, "code1", REDIRECT, "ver", "N1", &id, &why),
                      AFB_OK);
     assert_string_equal(id.user, "bob@corp");
+    assert_string_equal(id.id_token, tok); /* kept for the logout's id_token_hint */
     assert_string_equal(apr_table_get(id.claims, "email"), "bob@corp.example");
     assert_string_equal(fake_http_last(fake)->basic_user, CLIENT);
     assert_int_equal(fake_http_last(fake)->timeout, apr_time_from_msec(1500));
@@ -594,6 +622,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(expected_issuer, setup, teardown),
         cmocka_unit_test_setup_teardown(discovery_parsing, setup, teardown),
+        cmocka_unit_test_setup_teardown(discovery_end_session, setup, teardown),
         cmocka_unit_test_setup_teardown(authorization_url, setup, teardown),
         cmocka_unit_test_setup_teardown(begin_gives_fresh_values, setup, teardown),
         cmocka_unit_test_setup_teardown(token_request_styles, setup, teardown),
