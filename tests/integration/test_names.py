@@ -83,6 +83,14 @@ def test_typed_names_accepted_and_refused_per_the_rules(names, typed, exact, cas
     assert remote_user(names, "/ci", typed) == caseless
 
 
+def test_user_form_realm_gives_every_spelling_one_upn(make_httpd):
+    h = make_httpd(NAMES_CONF.replace(
+        "@RULES@", "names=caseless realms=corp.example,CORP user_form=@corp.example"))
+    for typed in ("alice", "Alice", "CORP\\alice", "alice@CORP.example"):
+        assert remote_user(h, "/ci", typed) == "alice@corp.example", typed
+    assert remote_user(h, "/exact", "alice") == "alice"  # phs keeps its own (default) form
+
+
 def test_refused_names_are_unknown_users_recorded_as_typed(names):
     r = sign_in(names, "/ci", "alice@other.example")
     assert r.status_code == 200 and "The user name or password is incorrect." in r.text
