@@ -50,7 +50,11 @@ class OpenIDProvider:
             cmd += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.output = LineReader(self.proc.stdout)
-        self.wait_for("READY", timeout)
+        try:
+            self.wait_for("READY", timeout)
+        except RuntimeError:
+            self.stop()  # an OP that never got ready must not outlive the test
+            raise
         return self
 
     def wait_for(self, word, timeout=10):

@@ -238,3 +238,20 @@ def test_pending_sign_ins_stay_bounded_with_a_cookie_domain(make_httpd):
         assert 1 <= len([k for k in b.cookies.keys() if "_oidc_" in k]) <= 4
     finally:
         op.stop()
+
+
+@pytest.mark.parametrize("alg", ["ES256", "RS256"])
+def test_the_op_makes_its_signing_keys_whatever_the_garbage_collector_does(alg):
+    """The OP makes its signing keys at start and at each rotation. Exporting a generated key
+    object deadlocks Node 20 when a garbage collection lands inside the export (the OP then
+    printed its first warning and never READY); keys now go through PEM first. Here many keys
+    are made with a full collection every megabyte of allocation."""
+    import os
+    import subprocess
+    from opserver import OP_SCRIPT
+    n = 300 if alg == "ES256" else 10
+    r = subprocess.run(["node", "--gc-global", "--max-semi-space-size=1", OP_SCRIPT,
+                        "--make-keys", str(n), "--alg", alg],
+                       capture_output=True, text=True, timeout=90,
+                       cwd=os.path.dirname(OP_SCRIPT))
+    assert r.returncode == 0 and f"KEYS {n}" in r.stdout, (r.returncode, r.stdout, r.stderr)

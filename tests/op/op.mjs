@@ -4,6 +4,8 @@
 //        --client-id ID --client-secret S --redirect-uri URI [--redirect-uri URI2 ...] \
 //        [--auto-login USER] [--token-auth client_secret_basic|client_secret_post] \
 //        [--alg RS256|PS256|ES256] [--rotate] [--amr pwd,mfa] [--tls-cert PEM --tls-key PEM]
+//   node tests/op/op.mjs --make-keys N [--alg ALG]   (makes N signing keys, prints KEYS N, exits:
+//                                                     the key generation check of the tests)
 //
 // The signing keys live in FILE (private JWKS), created on first start, so tokens stay
 // verifiable across restarts (restart = outage tests). --rotate (at start) or SIGHUP (live)
@@ -43,22 +45,31 @@ function parseArgs(argv) {
       case '--amr': opts.amr = need(i).split(','); i += 1; break;
       case '--tls-cert': opts.tlsCert = need(i); i += 1; break;
       case '--tls-key': opts.tlsKey = need(i); i += 1; break;
+      case '--make-keys': opts.makeKeys = Number(need(i)); i += 1; break;
       default: throw new Error(`unknown argument ${a}`);
     }
   }
+  if (!['RS256', 'PS256', 'ES256'].includes(opts.alg)) throw new Error('--alg: RS256, PS256 or ES256');
+  if (opts.makeKeys !== undefined) return opts;
   for (const k of ['port', 'issuer', 'jwks', 'clientId', 'clientSecret']) {
     if (opts[k] === undefined || Number.isNaN(opts[k])) throw new Error(`missing --${k}`);
   }
   if (opts.redirectUris.length === 0) throw new Error('missing --redirect-uri');
-  if (!['RS256', 'PS256', 'ES256'].includes(opts.alg)) throw new Error('--alg: RS256, PS256 or ES256');
   return opts;
 }
 
+// The new key comes out of generateKeyPairSync as PEM and is read back into a key object of
+// its own before the JWK export. Exporting the generated key object itself can hang Node 20
+// for good: that export holds the key's lock while it allocates, and a garbage collection
+// at that moment finalizes the finished key generation job, whose teardown takes the same
+// lock (seen as an OP that printed its first warning and never READY).
 function newKey(alg) {
+  const pem = { privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' } };
   const { privateKey } = alg === 'ES256'
-    ? crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' })
-    : crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const jwk = privateKey.export({ format: 'jwk' });
+    ? crypto.generateKeyPairSync('ec', { namedCurve: 'P-256', ...pem })
+    : crypto.generateKeyPairSync('rsa', { modulusLength: 2048, ...pem });
+  const jwk = crypto.createPrivateKey(privateKey).export({ format: 'jwk' });
   return { ...jwk, kid: crypto.randomBytes(8).toString('hex'), alg, use: 'sig' };
 }
 
@@ -153,6 +164,11 @@ function makeProvider(opts, keys) {
 
 function main() {
   const opts = parseArgs(process.argv.slice(2));
+  if (opts.makeKeys !== undefined) {
+    for (let i = 0; i < opts.makeKeys; i += 1) newKey(opts.alg);
+    console.log(`KEYS ${opts.makeKeys}`);
+    return;
+  }
   let keys = loadKeys(opts.jwks, opts.alg, opts.rotate);
   let handler = makeProvider(opts, keys).callback();
   // --tls-cert/--tls-key: serve https (the issuer must then be https:// too).
