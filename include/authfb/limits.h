@@ -14,6 +14,7 @@
 #define AFB_KEY_MAX_BYTES 65536                 /* an AuthFallbackCryptoKey file */
 #define AFB_SECRET_MAX_BYTES 4096               /* a client secret or RADIUS secret file */
 #define AFB_FORM_MAX_BYTES 8192                 /* a POSTed form */
+#define AFB_CODE_MAX_BYTES 16                   /* a second-factor code in the MFA form */
 #define AFB_COOKIE_HEADER_MAX_BYTES 16384       /* a Cookie header we look into */
 #define AFB_EVENT_MAX_LINE 4000                 /* an event-log line (under PIPE_BUF) */
 #define AFB_OVERRIDE_WARNINGS_MAX 1024          /* override-file warnings remembered */

@@ -13,34 +13,37 @@
 
 APLOG_USE_MODULE(auth_fallback);
 
-typedef struct {
+/* The branding of this configuration, in afb_module_t.brand (pconf). */
+struct afb_brand_t {
     afb_tpl_t *tpl;
     const char *organisation;
     const char *logo;
     const char *helpdesk;
     const char *img_src;
     afb_catalogue_t *catalogue;
-} afb_brand_t;
+};
 
-static afb_brand_t afb_brand;
-
-void afb_brand_reset(apr_pool_t *pconf)
+/* The module's branding, made with the first brand directive or at post_config (both in
+ * pconf, before any request thread). */
+static afb_brand_t *afb_brand_of(const server_rec *s, apr_pool_t *pconf)
 {
-    memset(&afb_brand, 0, sizeof(afb_brand));
-    afb_brand.img_src = "'self'";
-    afb_brand.catalogue = afb_catalogue_new(pconf);
+    afb_module_t *mod = afb_module(s);
+    if (!mod->brand && pconf) {
+        mod->brand = apr_pcalloc(pconf, sizeof(*mod->brand));
+        mod->brand->img_src = "'self'";
+        mod->brand->catalogue = afb_catalogue_new(pconf);
+    }
+    return mod->brand;
 }
 
-static afb_catalogue_t *afb_brand_catalogue(apr_pool_t *p)
+void afb_brand_post_config(server_rec *s, apr_pool_t *pconf)
 {
-    if (!afb_brand.catalogue)
-        afb_brand_reset(p);
-    return afb_brand.catalogue;
+    (void)afb_brand_of(s, pconf);
 }
 
 static const char *afb_brand_err(cmd_parms *cmd, const char *msg)
 {
-    return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", msg, NULL);
+    return afb_cmd_err(cmd, "%s", msg);
 }
 
 /* A configuration file of at most max bytes; NULL and the text, or the message. */
@@ -72,12 +75,12 @@ const char *afb_cmd_page_template(cmd_parms *cmd, void *dc, const char *arg)
     char *text = NULL;
     apr_size_t len = 0;
     const char *err, *why = NULL;
+    afb_brand_t *b = afb_brand_of(cmd->server, cmd->pool);
     (void)dc;
     if ((err = afb_brand_server_only(cmd, ap_check_cmd_context(cmd, GLOBAL_ONLY))) ||
         (err = afb_brand_file(cmd, arg, AFB_TPL_MAX_BYTES, &text, &len)))
         return err;
-    (void)afb_brand_catalogue(cmd->pool);
-    if (afb_tpl_parse(cmd->pool, text, len, &afb_brand.tpl, &why) != AFB_OK)
+    if (afb_tpl_parse(cmd->pool, text, len, &b->tpl, &why) != AFB_OK)
         return afb_brand_err(cmd, apr_psprintf(cmd->pool, "%s: %s", arg, why));
     return NULL;
 }
@@ -90,7 +93,6 @@ static const char *afb_brand_text(cmd_parms *cmd, const char *arg, const char **
             return afb_brand_err(cmd, "control characters are not allowed");
     if (strlen(arg) > 512)
         return afb_brand_err(cmd, "longer than 512 bytes");
-    (void)afb_brand_catalogue(cmd->pool);
     *out = arg;
     return NULL;
 }
@@ -99,14 +101,16 @@ const char *afb_cmd_organisation(cmd_parms *cmd, void *dc, const char *arg)
 {
     const char *err = afb_brand_server_only(cmd, ap_check_cmd_context(cmd, GLOBAL_ONLY));
     (void)dc;
-    return err ? err : afb_brand_text(cmd, arg, &afb_brand.organisation);
+    return err ? err : afb_brand_text(cmd, arg,
+                                      &afb_brand_of(cmd->server, cmd->pool)->organisation);
 }
 
 const char *afb_cmd_helpdesk(cmd_parms *cmd, void *dc, const char *arg)
 {
     const char *err = afb_brand_server_only(cmd, ap_check_cmd_context(cmd, GLOBAL_ONLY));
     (void)dc;
-    return err ? err : afb_brand_text(cmd, arg, &afb_brand.helpdesk);
+    return err ? err : afb_brand_text(cmd, arg,
+                                      &afb_brand_of(cmd->server, cmd->pool)->helpdesk);
 }
 
 /* The origin of an absolute logo URL ("https://cdn.example:8443"), for img-src. */
@@ -121,15 +125,16 @@ static const char *afb_logo_origin(apr_pool_t *p, const char *url)
 const char *afb_cmd_logo(cmd_parms *cmd, void *dc, const char *arg)
 {
     const char *err = afb_brand_server_only(cmd, ap_check_cmd_context(cmd, GLOBAL_ONLY));
+    afb_brand_t *b = afb_brand_of(cmd->server, cmd->pool);
     (void)dc;
-    if (err || (err = afb_brand_text(cmd, arg, &afb_brand.logo)))
+    if (err || (err = afb_brand_text(cmd, arg, &b->logo)))
         return err;
     if (!afb_logo_url_ok(arg)) {
-        afb_brand.logo = NULL;
+        b->logo = NULL;
         return afb_brand_err(cmd, apr_psprintf(cmd->pool, "'%s' is not an http(s) URL or a "
                              "local path starting with /", arg));
     }
-    afb_brand.img_src = arg[0] == '/' ? "'self'"
+    b->img_src = arg[0] == '/' ? "'self'"
                         : apr_pstrcat(cmd->pool, "'self' ", afb_logo_origin(cmd->pool, arg), NULL);
     return NULL;
 }
@@ -143,7 +148,8 @@ const char *afb_cmd_messages(cmd_parms *cmd, void *dc, const char *lang, const c
     if ((err = afb_brand_server_only(cmd, ap_check_cmd_context(cmd, GLOBAL_ONLY))) ||
         (err = afb_brand_file(cmd, file, AFB_MSG_FILE_MAX_BYTES, &text, &len)))
         return err;
-    if (afb_catalogue_load(afb_brand_catalogue(cmd->pool), lang, text, len, &why) != AFB_OK)
+    if (afb_catalogue_load(afb_brand_of(cmd->server, cmd->pool)->catalogue, lang, text, len,
+                           &why) != AFB_OK)
         return afb_brand_err(cmd, apr_psprintf(cmd->pool, "%s: %s", file, why));
     return NULL;
 }
@@ -155,34 +161,36 @@ const afb_lang_t *afb_lang(request_rec *r)
     apr_pool_userdata_get(&v, "afb-lang", r->pool);
     if (v)
         return v;
-    l = afb_catalogue_english(afb_brand_catalogue(r->server->process->pconf));
+    l = afb_catalogue_english(afb_brand_of(r->server, NULL)->catalogue);
     apr_pool_userdata_setn(l, "afb-lang", NULL, r->pool);
     return l;
 }
 
-const char *afb_brand_img_src(void)
+const char *afb_brand_img_src(request_rec *r)
 {
-    return afb_brand.img_src ? afb_brand.img_src : "'self'";
+    afb_brand_t *b = afb_brand_of(r->server, NULL);
+    return b && b->img_src ? b->img_src : "'self'";
 }
 
 const char *afb_brand_render(request_rec *r, const char *title, const char *content,
                              int journey_end, const char *style)
 {
     const afb_lang_t *l = afb_lang(r);
+    afb_brand_t *b = afb_brand_of(r->server, NULL);
     afb_page_vals_t v;
     memset(&v, 0, sizeof(v));
     v.lang = afb_lang_tag(l);
     v.title = title;
     v.content = content;
-    v.organisation = afb_brand.organisation;
-    v.logo = afb_brand.logo;
-    v.helpdesk = afb_brand.helpdesk;
-    if (afb_brand.helpdesk)
-        v.help_label = afb_msg_text(r->pool, l, AFB_MSG_HELP, "helpdesk", afb_brand.helpdesk,
+    v.organisation = b->organisation;
+    v.logo = b->logo;
+    v.helpdesk = b->helpdesk;
+    if (b->helpdesk)
+        v.help_label = afb_msg_text(r->pool, l, AFB_MSG_HELP, "helpdesk", b->helpdesk,
                                     NULL);
     v.style = style;
     v.journey_end = journey_end;
     apr_table_mergen(r->err_headers_out, "Vary", "Accept-Language");
     apr_table_setn(r->err_headers_out, "Content-Language", v.lang);
-    return afb_page_render(r->pool, afb_brand.tpl, &v);
+    return afb_page_render(r->pool, b->tpl, &v);
 }

@@ -2,8 +2,7 @@
 #ifndef AFB_BRAND_H
 #define AFB_BRAND_H
 
-#include <httpd.h>
-#include <http_config.h>
+#include "afb_conf.h"
 
 #include "authfb/i18n.h"
 #include "authfb/page.h"
@@ -15,8 +14,8 @@ const char *afb_cmd_logo(cmd_parms *cmd, void *dc, const char *arg);
 const char *afb_cmd_helpdesk(cmd_parms *cmd, void *dc, const char *arg);
 const char *afb_cmd_messages(cmd_parms *cmd, void *dc, const char *lang, const char *file);
 
-/* Forgets the branding of an earlier configuration read (pre_config). */
-void afb_brand_reset(apr_pool_t *pconf);
+/* post_config: the defaults when no brand directive was used. */
+void afb_brand_post_config(server_rec *s, apr_pool_t *pconf);
 
 /* The language of this request's pages (Accept-Language; English by default). */
 const afb_lang_t *afb_lang(request_rec *r);
@@ -27,6 +26,6 @@ const char *afb_brand_render(request_rec *r, const char *title, const char *cont
                              int journey_end, const char *style);
 
 /* The img-src part of the pages' Content-Security-Policy (the logo's origin). */
-const char *afb_brand_img_src(void);
+const char *afb_brand_img_src(request_rec *r);
 
 #endif

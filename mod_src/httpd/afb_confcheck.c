@@ -12,7 +12,7 @@
 #include <http_core.h>
 #include <util_cfgtree.h>
 
-#include "afb_httpd.h"
+#include "afb_conf.h"
 #include "afb_confcheck.h"
 
 APLOG_USE_MODULE(auth_fallback);

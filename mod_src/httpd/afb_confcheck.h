@@ -2,7 +2,7 @@
 #ifndef AFB_CONFCHECK_H
 #define AFB_CONFCHECK_H
 
-#include "afb_httpd.h"
+#include "afb_conf.h"
 
 /* Logs every problem found; !OK when httpd must refuse the configuration. */
 int afb_confcheck_tree(apr_pool_t *ptemp, server_rec *s);

@@ -10,13 +10,14 @@
 #include <apr_file_info.h>
 #include <apr_thread_mutex.h>
 
-#include "afb_httpd.h"
+#include "afb_filestore.h"
+#include "afb_health.h"
+#include "afb_log.h"
+#include "afb_provider.h"
 #include "authfb/file.h"
 #include "authfb/event.h"
 #include "authfb/log.h"
 #include "authfb/names.h"
-#include "authfb/pwstore.h"
-#include "authfb/totp.h"
 
 APLOG_USE_MODULE(auth_fallback);
 
@@ -24,18 +25,14 @@ APLOG_USE_MODULE(auth_fallback);
 struct afb_store_gen_t {
     apr_pool_t *pool;     /* NULL for the configuration-time copy (lives in pconf) */
     void *data;           /* NULL: no usable copy */
+    afb_store_facts_t facts;
     afb_names_index_t *names; /* the store's names by key under the provider's rules */
     int refs;
 };
 
-/* One copy of a store: what it parsed to and its names by key. */
-typedef struct {
-    void *data;
-    afb_names_index_t *names;
-} afb_store_copy_t;
-
 struct afb_filestore_t {
     afb_provider_t *prov;
+    afb_store_parse_fn *parse;  /* the owning type's format */
     apr_pool_t *parent;   /* pool new generations are made in */
     apr_thread_mutex_t *lock;
     afb_store_gen_t *current;
@@ -49,10 +46,20 @@ struct afb_filestore_t {
 
 static uint64_t afb_store_sig(apr_time_t mtime, apr_off_t size, apr_ino_t inode);
 
-afb_filestore_t *afb_filestore_create(apr_pool_t *p, afb_provider_t *prov)
+void afb_store_facts_set(afb_store_facts_t *facts, int records, const afb_skips_t *skips,
+                         apr_array_header_t *users)
+{
+    facts->records = records;
+    facts->skips = skips;
+    facts->users = users;
+}
+
+afb_filestore_t *afb_filestore_create(apr_pool_t *p, afb_provider_t *prov,
+                                      afb_store_parse_fn *parse)
 {
     afb_filestore_t *fs = apr_pcalloc(p, sizeof(*fs));
     fs->prov = prov;
+    fs->parse = parse;
     fs->parent = p;
     return fs;
 }
@@ -86,45 +93,12 @@ static void afb_store_warn_skips(afb_filestore_t *fs, const afb_skips_t *sk)
                 fs->prov->conf.name, fs->prov->conf.arg, sk->count - AFB_SKIPS_NOTES_MAX);
 }
 
-static const char *afb_store_parse_data(afb_filestore_t *fs, apr_pool_t *p, const char *text,
-                                        apr_size_t len, void **data)
-{
-    const char *err = NULL;
-    int weak = 0;
-    if (fs->prov->conf.type == AFB_PROV_PASSWORD) {
-        afb_pwstore_t *ps = NULL;
-        if (afb_pwstore_parse(p, text, len, &ps, &weak, &err) != AFB_OK)
-            return err ? err : "does not parse";
-        if (afb_pwstore_refused_nt(ps))
-            afb_log(AFB_LOG_WARN, 1270, "provider %s: %d lines of %s hold a raw NT hash, which "
-                    "is a password equivalent: skipped; store NT hashes as $nt-pbkdf2-sha256$ "
-                    "(afb-phs-sync)", fs->prov->conf.name, afb_pwstore_refused_nt(ps),
-                    fs->prov->conf.arg);
-        afb_store_warn_skips(fs, afb_pwstore_skips(ps));
-        if (weak)
-            afb_log(AFB_LOG_WARN, 2, "provider %s: %d entries of %s use weak APR hashes "
-                    "($apr1$ or {SHA}); re-sync them as yescrypt, bcrypt or PBKDF2",
-                    fs->prov->conf.name, weak, fs->prov->conf.arg);
-        *data = ps;
-        return NULL;
-    }
-    else {
-        afb_totp_store_t *ts = NULL;
-        if (afb_totp_store_parse(p, text, len, &ts, &err) != AFB_OK)
-            return err ? err : "does not parse";
-        afb_store_warn_skips(fs, afb_totp_store_skips(ts));
-        *data = ts;
-        return NULL;
-    }
-}
-
 /* A caseless or realm-stripping lookup finds a store name by its key (docs/directives.md,
  * "Name rules"); two names with one key are nobody's. */
-static afb_names_index_t *afb_store_names(afb_filestore_t *fs, apr_pool_t *p, void *data)
+static afb_names_index_t *afb_store_names(afb_filestore_t *fs, apr_pool_t *p,
+                                          apr_array_header_t *users)
 {
     const afb_provider_conf_t *pc = &fs->prov->conf;
-    apr_array_header_t *users = pc->type == AFB_PROV_PASSWORD ? afb_pwstore_users(data, p)
-                                                              : afb_totp_store_users(data, p);
     int clashes = 0;
     afb_names_index_t *ix = afb_names_index(p, &pc->names, users, &clashes);
     if (clashes)
@@ -135,12 +109,23 @@ static afb_names_index_t *afb_store_names(afb_filestore_t *fs, apr_pool_t *p, vo
 }
 
 static const char *afb_store_parse(afb_filestore_t *fs, apr_pool_t *p, const char *text,
-                                   apr_size_t len, afb_store_copy_t *copy)
+                                   apr_size_t len, void **data, afb_store_facts_t *facts)
 {
-    const char *err = afb_store_parse_data(fs, p, text, len, &copy->data);
+    afb_store_copy_t copy = {p, fs->prov->conf.name, fs->prov->conf.arg, text, len,
+                             {1, 0, NULL, NULL}};
+    const char *err = fs->parse(&copy, data);
+    *facts = copy.facts;
     if (!err)
-        copy->names = afb_store_names(fs, p, copy->data);
+        afb_store_warn_skips(fs, facts->skips);
     return err;
+}
+
+static void afb_store_gen_fill(afb_filestore_t *fs, afb_store_gen_t *gen, apr_pool_t *p,
+                               void *data, const afb_store_facts_t *facts)
+{
+    gen->data = data;
+    gen->facts = *facts;
+    gen->names = afb_store_names(fs, p, facts->users);
 }
 
 const char *afb_filestore_load_initial(afb_filestore_t *fs, apr_pool_t *ptemp)
@@ -148,13 +133,13 @@ const char *afb_filestore_load_initial(afb_filestore_t *fs, apr_pool_t *ptemp)
     const char *text = NULL, *err;
     apr_size_t len = 0;
     apr_finfo_t fi;
-    afb_store_copy_t copy = {NULL, NULL};
+    void *data = NULL;
     memset(&fi, 0, sizeof(fi));
     fs->current = apr_pcalloc(fs->parent, sizeof(*fs->current));
     fs->current->refs = 1;
     err = afb_store_read(ptemp, fs->prov->conf.arg, &text, &len, &fi);
     if (!err)
-        err = afb_store_parse(fs, fs->parent, text, len, &copy);
+        err = afb_store_parse(fs, fs->parent, text, len, &data, &fs->current->facts);
     fs->mtime = fi.mtime;
     fs->size = fi.size;
     fs->inode = fi.inode;
@@ -166,8 +151,7 @@ const char *afb_filestore_load_initial(afb_filestore_t *fs, apr_pool_t *ptemp)
                 fs->prov->conf.arg, err);
         return NULL;
     }
-    fs->current->data = copy.data;
-    fs->current->names = copy.names;
+    afb_store_gen_fill(fs, fs->current, fs->parent, data, &fs->current->facts);
     if (apr_stat(&fi, fs->prov->conf.arg, APR_FINFO_PROT | APR_FINFO_OWNER, ptemp) == APR_SUCCESS
         && !(fi.protection & (APR_FPROT_GREAD | APR_FPROT_WREAD)))
         afb_log(AFB_LOG_WARN, 1017, "provider %s: %s is readable by its owner only; reloads "
@@ -213,26 +197,6 @@ static uint64_t afb_store_sig(apr_time_t mtime, apr_off_t size, apr_ino_t inode)
     return h ? h : 1;
 }
 
-static int afb_store_users(const afb_filestore_t *fs, const void *data)
-{
-    return fs->prov->conf.type == AFB_PROV_PASSWORD ? afb_pwstore_count(data)
-                                                    : afb_totp_store_count(data);
-}
-
-/* Users of the copy in memory that the new copy no longer has. */
-static int afb_store_removed(const afb_filestore_t *fs, apr_pool_t *p, const void *old,
-                             const void *new)
-{
-    int pw = fs->prov->conf.type == AFB_PROV_PASSWORD;
-    apr_array_header_t *users = pw ? afb_pwstore_users(old, p) : afb_totp_store_users(old, p);
-    int i, removed = 0;
-    for (i = 0; i < users->nelts; i++) {
-        const char *u = APR_ARRAY_IDX(users, i, const char *);
-        removed += pw ? afb_pwstore_lookup(new, u) == NULL : afb_totp_store_find(new, u) == NULL;
-    }
-    return removed;
-}
-
 static void afb_store_held_report(afb_filestore_t *fs, apr_pool_t *p, int before, int after,
                                   int removed)
 {
@@ -249,23 +213,37 @@ static void afb_store_held_report(afb_filestore_t *fs, apr_pool_t *p, int before
     afb_event_int(ev, "users_after", after);
     afb_event_int(ev, "removed", removed);
     afb_event_str(ev, "max_delete", limit);
-    afb_event_write(afb_event_line(ev));
+    afb_event_write(fs->prov->mod, afb_event_line(ev));
+}
+
+/* Users of the copy in memory that the new copy no longer has. */
+static int afb_store_removed(apr_pool_t *p, const apr_array_header_t *old,
+                             const apr_array_header_t *fresh)
+{
+    apr_hash_t *now = apr_hash_make(p);
+    int i, removed = 0;
+    for (i = 0; fresh && i < fresh->nelts; i++)
+        apr_hash_set(now, APR_ARRAY_IDX(fresh, i, const char *), APR_HASH_KEY_STRING, "");
+    for (i = 0; old && i < old->nelts; i++)
+        removed += !apr_hash_get(now, APR_ARRAY_IDX(old, i, const char *), APR_HASH_KEY_STRING);
+    return removed;
 }
 
 /* The deletion guard (max_delete=): 1 when the new copy must be held back. */
-static int afb_store_guard(afb_filestore_t *fs, apr_pool_t *p, const void *data, uint64_t sig)
+static int afb_store_guard(afb_filestore_t *fs, apr_pool_t *p, const afb_store_facts_t *fresh,
+                           uint64_t sig)
 {
-    const void *old = fs->current->data;
+    const afb_store_facts_t *old = &fs->current->facts;
     int before, after, removed, decided = afb_health_store_decided(fs->prov, sig);
-    if (!old || decided > 0)
+    if (!fs->current->data || decided > 0)
         return 0;
     if (decided < 0) { /* another child held this copy back: so does this one */
         fs->held_sig = sig;
         return 1;
     }
-    before = afb_store_users(fs, old);
-    after = afb_store_users(fs, data);
-    removed = afb_store_removed(fs, p, old, data);
+    before = old->records;
+    after = fresh->records;
+    removed = afb_store_removed(p, old->users, fresh->users);
     if (!afb_store_guard_holds(&fs->prov->conf, before, removed)) {
         afb_health_store_take(fs->prov, sig);
         return 0;
@@ -283,7 +261,8 @@ static void afb_filestore_refresh(afb_filestore_t *fs, apr_time_t now)
     apr_pool_t *p;
     const char *text = NULL, *err;
     apr_size_t len = 0;
-    afb_store_copy_t copy = {NULL, NULL};
+    void *data = NULL;
+    afb_store_facts_t facts;
     afb_store_gen_t *gen;
 
     fs->checked = now;
@@ -296,7 +275,7 @@ static void afb_filestore_refresh(afb_filestore_t *fs, apr_time_t now)
     apr_pool_create(&p, fs->parent);
     err = afb_store_read(p, fs->prov->conf.arg, &text, &len, &fi);
     if (!err)
-        err = afb_store_parse(fs, p, text, len, &copy);
+        err = afb_store_parse(fs, p, text, len, &data, &facts);
     fs->mtime = fi.mtime;
     fs->size = fi.size;
     fs->inode = fi.inode;
@@ -307,7 +286,7 @@ static void afb_filestore_refresh(afb_filestore_t *fs, apr_time_t now)
         apr_pool_destroy(p);
         return;
     }
-    if (afb_store_guard(fs, p, copy.data, afb_store_sig(fi.mtime, fi.size, fi.inode))) {
+    if (afb_store_guard(fs, p, &facts, afb_store_sig(fi.mtime, fi.size, fi.inode))) {
         apr_pool_destroy(p);
         return;
     }
@@ -315,8 +294,7 @@ static void afb_filestore_refresh(afb_filestore_t *fs, apr_time_t now)
     afb_health_store_accepted(fs->prov, 0);
     gen = apr_pcalloc(p, sizeof(*gen));
     gen->pool = p;
-    gen->data = copy.data;
-    gen->names = copy.names;
+    afb_store_gen_fill(fs, gen, p, data, &facts);
     gen->refs = 1;
     afb_gen_unref(fs->current);
     fs->current = gen;
@@ -360,6 +338,37 @@ void afb_filestore_release(afb_filestore_t *fs, afb_store_gen_t *gen)
 void *afb_store_gen_data(afb_store_gen_t *gen)
 {
     return gen->data;
+}
+
+afb_status_t afb_filestore_probe(apr_pool_t *p, const afb_filestore_t *fs, void **data,
+                                 apr_finfo_t *fi, const char **reason)
+{
+    char *text = NULL;
+    apr_size_t len = 0;
+    const char *err = NULL;
+    afb_store_copy_t copy;
+    afb_status_t st = afb_file_read(p, fs->prov->conf.arg, AFB_STORE_MAX_BYTES, &text, &len, fi,
+                                    reason);
+    if (st == AFB_ETOOBIG)
+        *reason = "file too large";
+    else if (st != AFB_OK)
+        *reason = apr_psprintf(p, "cannot read %s: %s", fs->prov->conf.arg, *reason);
+    if (st != AFB_OK)
+        return st == AFB_ETOOBIG ? st : AFB_EIO;
+    memset(&copy, 0, sizeof(copy));
+    copy.p = p;
+    copy.path = fs->prov->conf.arg;
+    copy.text = text;
+    copy.len = len;
+    err = fs->parse(&copy, data);
+    memset(text, 0, len);
+    if (err) {
+        *reason = apr_pstrcat(p, "does not parse: ", err, NULL);
+        return AFB_EINVAL;
+    }
+    afb_health_store_seen(fs->prov, copy.facts.records,
+                          copy.facts.skips ? copy.facts.skips->count : 0);
+    return AFB_OK;
 }
 
 const char *afb_store_gen_name(afb_store_gen_t *gen, const char *key)

@@ -13,16 +13,15 @@
 #include <mod_watchdog.h>
 #include <util_mutex.h>
 
-#include "afb_httpd.h"
-#include "afb_endpoints.h"
+#include "afb_health.h"
+#include "afb_cache.h"
+#include "afb_log.h"
+#include "afb_provider.h"
 #include "authfb/event.h"
-#include "authfb/file.h"
 #include "authfb/health.h"
 #include "authfb/log.h"
 #include "authfb/override.h"
-#include "authfb/pwstore.h"
 #include "authfb/route.h"
-#include "authfb/totp.h"
 
 APLOG_USE_MODULE(auth_fallback);
 
@@ -39,19 +38,23 @@ typedef struct {
     int cur;             /* the segment of the running generation, -1 before the first */
 } afb_health_retained_t;
 
-static afb_health_table_t *afb_table;
-static apr_global_mutex_t *afb_hmutex;
-static const char *afb_hmutex_file;
-static apr_thread_pool_t *afb_probe_pool;
-static apr_time_t afb_override_checked;
-static server_rec *afb_health_server;
-static apr_time_t afb_table_placed;
-
-static afb_health_deps_t *afb_deps;
-static int afb_cache_idx = -1;
-
-static APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *afb_wd_get_instance;
-static APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *afb_wd_register_callback;
+/* The health subsystem's state in the module (afb_module_t.health), made in post_config
+ * in pconf; children inherit it with the fork. */
+struct afb_checker_t {
+    afb_module_t *mod;
+    server_rec *server;              /* the main server */
+    afb_health_table_t *table;       /* in shared memory (afb_table_place) */
+    apr_time_t table_placed;
+    apr_global_mutex_t *mutex;       /* guards the table; re-attached per child */
+    const char *mutex_file;
+    apr_thread_pool_t *probe_pool;   /* the checker's, in its process only */
+    afb_health_deps_t *deps;         /* depends= as indices, one per record */
+    int cache_idx;                   /* the shared cache's own record */
+    apr_time_t override_checked;
+    afb_status_t override_last_error;
+    char override_last_warnings[AFB_OVERRIDE_WARNINGS_MAX];
+    apr_time_t stale_warned;         /* AFB01010, per process */
+};
 
 int afb_health_pre_config(apr_pool_t *pconf)
 {
@@ -60,46 +63,57 @@ int afb_health_pre_config(apr_pool_t *pconf)
 
 static afb_health_rec_t *afb_rec(const afb_provider_t *prov)
 {
-    if (!afb_table || prov->health_idx < 0 || (unsigned)prov->health_idx >= afb_table->nrecs)
+    afb_checker_t *h = prov->mod->health;
+    if (!h || !h->table || prov->health_idx < 0 || (unsigned)prov->health_idx >= h->table->nrecs)
         return NULL;
-    return &afb_table->recs[prov->health_idx];
+    return &h->table->recs[prov->health_idx];
 }
 
-void afb_health_lock(void)
+static void afb_hlock(afb_checker_t *h)
 {
-    if (afb_hmutex)
-        apr_global_mutex_lock(afb_hmutex);
+    if (h->mutex)
+        apr_global_mutex_lock(h->mutex);
 }
 
-void afb_health_unlock(void)
+static void afb_hunlock(afb_checker_t *h)
 {
-    if (afb_hmutex)
-        apr_global_mutex_unlock(afb_hmutex);
+    if (h->mutex)
+        apr_global_mutex_unlock(h->mutex);
 }
 
-#define afb_hlock afb_health_lock
-#define afb_hunlock afb_health_unlock
+void afb_health_lock(afb_module_t *mod)
+{
+    if (mod->health)
+        afb_hlock(mod->health);
+}
+
+void afb_health_unlock(afb_module_t *mod)
+{
+    if (mod->health)
+        afb_hunlock(mod->health);
+}
 
 /* ---- the table in shared memory ---- */
 
 /* The dependencies of every record as indices (depends=, checked by configtest); the
  * cache record, last, has none. */
-static void afb_deps_resolve(apr_pool_t *pconf, apr_array_header_t *all)
+static void afb_deps_resolve(afb_checker_t *h, apr_pool_t *pconf, apr_array_header_t *all)
 {
     int i, k;
-    afb_deps = apr_pcalloc(pconf, sizeof(afb_health_deps_t) * (apr_size_t)(all->nelts + 1));
+    h->deps = apr_pcalloc(pconf, sizeof(afb_health_deps_t) * (apr_size_t)(all->nelts + 1));
     for (i = 0; i < all->nelts; i++) {
         afb_provider_t *prov = APR_ARRAY_IDX(all, i, afb_provider_t *);
         apr_array_header_t *d = prov->conf.depends;
         for (k = 0; d && k < d->nelts && k < AFB_HEALTH_MAX_DEPS; k++) {
-            afb_provider_t *dep = afb_provider_find(afb_health_server,
+            afb_provider_t *dep = afb_provider_find(h->server,
                                                     APR_ARRAY_IDX(d, k, const char *));
-            afb_deps[i].idx[afb_deps[i].n++] = dep ? dep->health_idx : -1;
+            h->deps[i].idx[h->deps[i].n++] = dep ? dep->health_idx : -1;
         }
     }
 }
 
-static apr_status_t afb_table_place(server_rec *s, apr_array_header_t *all, apr_pool_t *ptemp)
+static apr_status_t afb_table_place(afb_checker_t *h, server_rec *s, apr_array_header_t *all,
+                                    apr_pool_t *ptemp)
 {
     afb_health_retained_t *ret = ap_retained_data_get("afb-health");
     const char **names = apr_pcalloc(ptemp, sizeof(char *) * (apr_size_t)(all->nelts + 2));
@@ -113,7 +127,7 @@ static apr_status_t afb_table_place(server_rec *s, apr_array_header_t *all, apr_
         prov->health_idx = i;
     }
     names[all->nelts] = AFB_CACHE_REC_NAME; /* not a valid provider name: no clash */
-    afb_cache_idx = all->nelts;
+    h->cache_idx = all->nelts;
     if (!ret) {
         ret = ap_retained_data_create("afb-health", sizeof(*ret));
         ret->cur = -1;
@@ -137,87 +151,15 @@ static apr_status_t afb_table_place(server_rec *s, apr_array_header_t *all, apr_
     if (old)
         afb_health_table_adopt(fresh, old, apr_time_now());
     ret->cur = next;
-    afb_table = fresh;
-    afb_table_placed = apr_time_now();
+    h->table = fresh;
+    h->table_placed = apr_time_now();
     return APR_SUCCESS;
 }
 
 /* ---- probes ---- */
 
-/* What the probe saw of a store, for the status page (afb_probe_task stores it). */
-typedef struct {
-    int records;
-    int skipped;
-} afb_store_seen_t;
-
-static void afb_store_seen(afb_provider_t *prov, afb_pwstore_t *ps, afb_totp_store_t *ts,
-                           afb_store_seen_t *seen)
-{
-    const afb_skips_t *sk = prov->conf.type == AFB_PROV_PASSWORD ? afb_pwstore_skips(ps)
-                                                                 : afb_totp_store_skips(ts);
-    seen->records = prov->conf.type == AFB_PROV_PASSWORD ? afb_pwstore_count(ps)
-                                                         : afb_totp_store_count(ts);
-    seen->skipped = sk ? sk->count : 0;
-}
-
-static afb_status_t afb_probe_file(afb_provider_t *prov, apr_pool_t *p, const char **reason,
-                                   afb_store_seen_t *seen)
-{
-    char *text = NULL;
-    const char *err = NULL, *why = NULL;
-    apr_size_t len = 0;
-    apr_finfo_t fi;
-    int weak = 0;
-    afb_pwstore_t *ps = NULL;
-    afb_totp_store_t *ts = NULL;
-    afb_status_t st = afb_file_read(p, prov->conf.arg, AFB_STORE_MAX_BYTES, &text, &len, &fi,
-                                    reason);
-    if (st == AFB_ETOOBIG)
-        *reason = "file too large";
-    else if (st != AFB_OK)
-        *reason = apr_psprintf(p, "cannot read %s: %s", prov->conf.arg, *reason);
-    if (st != AFB_OK)
-        return st == AFB_ETOOBIG ? st : AFB_EIO;
-    st = prov->conf.type == AFB_PROV_PASSWORD ? afb_pwstore_parse(p, text, len, &ps, &weak, &err)
-                                              : afb_totp_store_parse(p, text, len, &ts, &err);
-    memset((char *)text, 0, len);
-    if (st != AFB_OK) {
-        *reason = apr_pstrcat(p, "does not parse: ", err ? err : "invalid", NULL);
-        return AFB_EINVAL;
-    }
-    if (prov->conf.type == AFB_PROV_PASSWORD && afb_pwstore_count_nt(ps) > 0 &&
-        !afb_nthash_available(&why)) {
-        *reason = apr_pstrcat(p, "MD4 unavailable for NT-derived hashes: ",
-                              why, NULL);
-        return AFB_EIO;
-    }
-    afb_store_seen(prov, ps, ts, seen);
-    if (prov->conf.type == AFB_PROV_PASSWORD && prov->conf.max_age > 0 &&
-        apr_time_now() - fi.mtime > prov->conf.max_age) {
-        *reason = apr_psprintf(p, "stale: last written %" APR_TIME_T_FMT " s ago (max_age %"
-                               APR_TIME_T_FMT ")", apr_time_sec(apr_time_now() - fi.mtime),
-                               apr_time_sec(prov->conf.max_age));
-        return AFB_EEXPIRED;
-    }
-    return AFB_OK;
-}
-
-static afb_status_t afb_probe(afb_provider_t *prov, apr_pool_t *p, const char **reason,
-                              afb_store_seen_t *seen)
-{
-    switch (prov->conf.type) {
-    case AFB_PROV_PASSWORD:
-    case AFB_PROV_TOTP:
-        return afb_probe_file(prov, p, reason, seen);
-    case AFB_PROV_OIDC:
-        return afb_oidc_health_probe(prov, p, reason);
-    default:
-        return afb_mfa_health_probe(prov, p, reason);
-    }
-}
-
-static void afb_transition_report(const char *name, const afb_health_transition_t *tr,
-                                  apr_pool_t *p)
+static void afb_transition_report(afb_checker_t *h, const char *name,
+                                  const afb_health_transition_t *tr, apr_pool_t *p)
 {
     afb_event_t *ev;
     afb_log(tr->to == AFB_HEALTH_DOWN ? AFB_LOG_ERR : AFB_LOG_NOTICE, 1001,
@@ -228,50 +170,47 @@ static void afb_transition_report(const char *name, const afb_health_transition_
     afb_event_str(ev, "from", afb_health_state_name(tr->from));
     afb_event_str(ev, "to", afb_health_state_name(tr->to));
     afb_event_str(ev, "reason", tr->reason);
-    afb_event_write(afb_event_line(ev));
+    afb_event_write(h->mod, afb_event_line(ev));
 }
 
 static void *APR_THREAD_FUNC afb_probe_task(apr_thread_t *thd, void *data)
 {
     afb_provider_t *prov = data;
+    afb_checker_t *h = prov->mod->health;
     afb_health_rec_t *rec = afb_rec(prov);
     afb_health_cfg_t cfg;
     afb_health_transition_t tr;
     apr_pool_t *p;
     const char *reason = NULL;
     apr_time_t start = apr_time_now();
-    afb_store_seen_t seen = {0, 0};
     afb_status_t st;
     int changed;
     (void)thd;
     if (!rec)
         return NULL;
     apr_pool_create(&p, NULL);
-    st = afb_probe(prov, p, &reason, &seen);
+    st = prov->ops->probe(prov, p, &reason);
     afb_health_cfg_from_provider(&cfg, &prov->conf);
-    afb_hlock();
-    if (prov->store) {
-        rec->store_records = seen.records;
-        rec->store_skipped = seen.skipped;
-    }
+    afb_hlock(h);
     changed = afb_health_probe_result(rec, apr_time_now(), st == AFB_OK,
                                       apr_time_now() - start,
                                       st == AFB_OK ? NULL : (reason ? reason : afb_status_str(st)),
                                       &cfg, &tr);
-    afb_hunlock();
+    afb_hunlock(h);
     if (changed)
-        afb_transition_report(prov->conf.name, &tr, p);
+        afb_transition_report(h, prov->conf.name, &tr, p);
     apr_pool_destroy(p);
     return NULL;
 }
 
 /* ---- the shared cache: a dependency with a record of its own ---- */
 
-static void afb_cache_transition_report(const afb_health_transition_t *tr, apr_pool_t *p)
+static void afb_cache_transition_report(afb_checker_t *h, const afb_health_transition_t *tr,
+                                        apr_pool_t *p)
 {
     afb_event_t *ev;
     afb_log(tr->to == AFB_HEALTH_DOWN ? AFB_LOG_ERR : AFB_LOG_NOTICE, 1207,
-            "shared cache %s %s -> %s (%s)%s", afb_main_conf()->cache_spec,
+            "shared cache %s %s -> %s (%s)%s", h->mod->cache_spec,
             afb_health_state_name(tr->from), afb_health_state_name(tr->to), tr->reason,
             tr->to == AFB_HEALTH_DOWN ? ": one-time codes are refused, throttling lets "
             "attempts through" : "");
@@ -280,13 +219,14 @@ static void afb_cache_transition_report(const afb_health_transition_t *tr, apr_p
     afb_event_str(ev, "from", afb_health_state_name(tr->from));
     afb_event_str(ev, "to", afb_health_state_name(tr->to));
     afb_event_str(ev, "reason", tr->reason);
-    afb_event_str(ev, "cache", afb_main_conf()->cache_spec);
-    afb_event_write(afb_event_line(ev));
+    afb_event_str(ev, "cache", h->mod->cache_spec);
+    afb_event_write(h->mod, afb_event_line(ev));
 }
 
 static void *APR_THREAD_FUNC afb_cache_probe_task(apr_thread_t *thd, void *data)
 {
-    afb_health_rec_t *rec = data;
+    afb_checker_t *h = data;
+    afb_health_rec_t *rec = afb_health_cache_rec(h->mod);
     afb_health_cfg_t cfg;
     afb_health_transition_t tr;
     apr_pool_t *p;
@@ -297,71 +237,70 @@ static void *APR_THREAD_FUNC afb_cache_probe_task(apr_thread_t *thd, void *data)
     (void)thd;
     afb_health_cfg_default(&cfg);
     apr_pool_create(&p, NULL);
-    st = afb_cache_probe(p, afb_health_server, cfg.timeout, &reason);
-    afb_hlock();
+    st = afb_cache_probe(p, h->server, cfg.timeout, &reason);
+    afb_hlock(h);
     changed = afb_health_probe_result(rec, apr_time_now(), st == AFB_OK, apr_time_now() - start,
                                       st == AFB_OK ? NULL : reason, &cfg, &tr);
-    afb_hunlock();
+    afb_hunlock(h);
     if (changed)
-        afb_cache_transition_report(&tr, p);
+        afb_cache_transition_report(h, &tr, p);
     apr_pool_destroy(p);
     return NULL;
 }
 
-static void afb_cache_tick(apr_time_t now)
+static void afb_cache_tick(afb_checker_t *h, apr_time_t now)
 {
-    afb_health_rec_t *rec = afb_health_cache_rec();
+    afb_health_rec_t *rec = afb_health_cache_rec(h->mod);
     afb_health_cfg_t cfg;
     int due;
     if (!rec)
         return;
     afb_health_cfg_default(&cfg);
-    afb_hlock();
+    afb_hlock(h);
     due = afb_health_is_due(rec, now);
     if (due)
         afb_health_begin_probe(rec, now, cfg.timeout);
-    afb_hunlock();
-    if (due && apr_thread_pool_push(afb_probe_pool, afb_cache_probe_task, rec,
+    afb_hunlock(h);
+    if (due && apr_thread_pool_push(h->probe_pool, afb_cache_probe_task, h,
                                     APR_THREAD_TASK_PRIORITY_NORMAL, NULL) != APR_SUCCESS)
         afb_log(AFB_LOG_ERR, 1208, "cannot start a probe of the shared cache");
 }
 
-afb_health_rec_t *afb_health_cache_rec(void)
+afb_health_rec_t *afb_health_cache_rec(afb_module_t *mod)
 {
-    if (!afb_table || afb_cache_idx < 0 || (unsigned)afb_cache_idx >= afb_table->nrecs)
+    afb_checker_t *h = mod->health;
+    if (!h || !h->table || h->cache_idx < 0 || (unsigned)h->cache_idx >= h->table->nrecs)
         return NULL;
-    return &afb_table->recs[afb_cache_idx];
+    return &h->table->recs[h->cache_idx];
 }
 
-int afb_health_cache_down(void)
+int afb_health_cache_down(afb_module_t *mod)
 {
-    afb_health_rec_t *rec = afb_health_cache_rec();
+    afb_health_rec_t *rec = afb_health_cache_rec(mod);
     return rec && !afb_health_available(rec);
 }
 
-void afb_health_cache_error(const char *what)
+/* A request saw the cache fail (afb_module_t.cache_failed): counted, and the next cache
+ * probe comes early. */
+static void afb_health_cache_error(afb_module_t *mod, const char *what)
 {
-    afb_health_rec_t *rec = afb_health_cache_rec();
+    afb_checker_t *h = mod->health;
+    afb_health_rec_t *rec = afb_health_cache_rec(mod);
     afb_health_cfg_t cfg;
     (void)what;
     if (!rec)
         return;
     afb_health_cfg_default(&cfg);
-    afb_hlock();
+    afb_hlock(h);
     afb_health_passive_failure(rec, apr_time_now(), &cfg);
-    afb_hunlock();
-}
-
-const afb_health_deps_t *afb_health_deps(void)
-{
-    return afb_deps;
+    afb_hunlock(h);
 }
 
 /* ---- the checker ---- */
 
-static const char *const *afb_known_names(apr_pool_t *p, int *n)
+static const char *const *afb_known_names(afb_checker_t *h, apr_pool_t *p, int *n)
 {
-    afb_server_conf_t *conf = afb_main_conf();
+    afb_module_t *conf = h->mod;
     const char **names = apr_pcalloc(p, sizeof(char *) * (apr_size_t)(conf->all->nelts + 1));
     int i;
     for (i = 0; i < conf->all->nelts; i++)
@@ -370,48 +309,46 @@ static const char *const *afb_known_names(apr_pool_t *p, int *n)
     return names;
 }
 
-static afb_status_t afb_override_last_error = AFB_OK;
-static char afb_override_last_warnings[AFB_OVERRIDE_WARNINGS_MAX];
 
 /* What is wrong with the override file, for the status page ("" when nothing is). */
-static void afb_override_error_set(const char *file, const char *text)
+static void afb_override_error_set(afb_checker_t *h, const char *file, const char *text)
 {
     int was;
-    afb_hlock();
-    was = afb_table->override_error[0] != '\0';
-    apr_cpystrn(afb_table->override_error, text, sizeof(afb_table->override_error));
-    afb_hunlock();
+    afb_hlock(h);
+    was = h->table->override_error[0] != '\0';
+    apr_cpystrn(h->table->override_error, text, sizeof(h->table->override_error));
+    afb_hunlock(h);
     if (was && !*text)
         afb_log(AFB_LOG_NOTICE, 1206, "AuthFallbackOverrideFile %s: every line parses again",
                 file);
 }
 
-static void afb_override_error_event(apr_pool_t *p, const char *name, afb_override_t kept,
-                                     const char *error)
+static void afb_override_error_event(afb_checker_t *h, apr_pool_t *p, const char *name,
+                                     afb_override_t kept, const char *error)
 {
     afb_event_t *ev = afb_event_new(p, "override.changed", apr_time_now());
     afb_event_str(ev, "provider", name);
     afb_event_str(ev, "from", name ? afb_health_override_name(kept) : NULL);
     afb_event_str(ev, "to", name ? afb_health_override_name(kept) : NULL);
     afb_event_str(ev, "error", error);
-    afb_event_write(afb_event_line(ev));
+    afb_event_write(h->mod, afb_event_line(ev));
 }
 
-static afb_override_t afb_override_now(const char *name)
+static afb_override_t afb_override_now(afb_checker_t *h, const char *name)
 {
     afb_health_rec_t *rec;
     afb_override_t ov = AFB_OVERRIDE_AUTO;
-    afb_hlock();
-    rec = afb_health_table_find(afb_table, name);
+    afb_hlock(h);
+    rec = afb_health_table_find(h->table, name);
     if (rec)
         ov = (afb_override_t)rec->override;
-    afb_hunlock();
+    afb_hunlock(h);
     return ov;
 }
 
 /* Lines that name a provider but do not parse keep its override: one warning and one
  * override.changed event with `error` each. */
-static void afb_override_report_kept(apr_pool_t *p, const char *file,
+static void afb_override_report_kept(afb_checker_t *h, apr_pool_t *p, const char *file,
                                      const afb_override_list_t *list)
 {
     int i;
@@ -420,23 +357,23 @@ static void afb_override_report_kept(apr_pool_t *p, const char *file,
         afb_override_t kept;
         if (!e->keep)
             continue;
-        kept = afb_override_now(e->name);
+        kept = afb_override_now(h, e->name);
         afb_log(AFB_LOG_WARN, 1204, "AuthFallbackOverrideFile %s: %s; provider %s keeps its "
                 "override %s", file, e->error, e->name, afb_health_override_name(kept));
-        afb_override_error_event(p, e->name, kept, e->error);
+        afb_override_error_event(h, p, e->name, kept, e->error);
     }
 }
 
 /* Malformed lines are reported when what the file says changes, not at every read. */
-static int afb_override_warn(apr_pool_t *p, const char *file, const afb_override_list_t *list,
-                             const char **all)
+static int afb_override_warn(afb_checker_t *h, apr_pool_t *p, const char *file,
+                             const afb_override_list_t *list, const char **all)
 {
     int w;
     *all = list->warnings && list->warnings->nelts ? apr_array_pstrcat(p, list->warnings, ';')
                                                    : "";
-    if (!strncmp(*all, afb_override_last_warnings, sizeof(afb_override_last_warnings) - 1))
+    if (!strncmp(*all, h->override_last_warnings, sizeof(h->override_last_warnings) - 1))
         return 0;
-    apr_cpystrn(afb_override_last_warnings, *all, sizeof(afb_override_last_warnings));
+    apr_cpystrn(h->override_last_warnings, *all, sizeof(h->override_last_warnings));
     for (w = 0; list->warnings && w < list->warnings->nelts; w++)
         afb_log(AFB_LOG_WARN, 1002, "AuthFallbackOverrideFile %s: %s", file,
                 APR_ARRAY_IDX(list->warnings, w, const char *));
@@ -444,33 +381,34 @@ static int afb_override_warn(apr_pool_t *p, const char *file, const afb_override
 }
 
 /* No line of the file parses (a garbled copy, a binary file): the overrides in force stay. */
-static void afb_override_unparsable(apr_pool_t *p, const char *file,
+static void afb_override_unparsable(afb_checker_t *h, apr_pool_t *p, const char *file,
                                     const afb_override_list_t *list)
 {
     const char *all, *first;
-    if (!afb_override_warn(p, file, list, &all))
+    if (!afb_override_warn(h, p, file, list, &all))
         return;
     first = APR_ARRAY_IDX(list->warnings, 0, const char *);
     afb_log(AFB_LOG_ERR, 1205, "AuthFallbackOverrideFile %s does not parse (%s); the "
             "overrides in force are kept", file, first);
-    afb_override_error_event(p, NULL, AFB_OVERRIDE_AUTO,
+    afb_override_error_event(h, p, NULL, AFB_OVERRIDE_AUTO,
                              apr_pstrcat(p, "does not parse: ", all, NULL));
-    afb_override_error_set(file, apr_pstrcat(p, "does not parse, overrides in force kept: ",
+    afb_override_error_set(h, file, apr_pstrcat(p, "does not parse, overrides in force kept: ",
                                               all, NULL));
 }
 
-static void afb_override_unusable(const char *file, afb_status_t st)
+static void afb_override_unusable(afb_checker_t *h, const char *file, afb_status_t st)
 {
-    if (st != afb_override_last_error)
+    if (st != h->override_last_error)
         afb_log(AFB_LOG_ERR, 1016, "AuthFallbackOverrideFile %s cannot be used (%s); the "
                 "overrides in force are kept", file, afb_status_str(st));
-    afb_override_last_error = st;
-    afb_override_last_warnings[0] = '\0';
-    afb_override_error_set(file, st == AFB_ETOOBIG ? "too big (over 64 KiB), overrides in "
+    h->override_last_error = st;
+    h->override_last_warnings[0] = '\0';
+    afb_override_error_set(h, file, st == AFB_ETOOBIG ? "too big (over 64 KiB), overrides in "
                            "force kept" : "cannot be read, overrides in force kept");
 }
 
-static void afb_override_changes(apr_pool_t *p, apr_array_header_t *changes, apr_time_t now)
+static void afb_override_changes(afb_checker_t *h, apr_pool_t *p, apr_array_header_t *changes,
+                                 apr_time_t now)
 {
     int i;
     for (i = 0; changes && i < changes->nelts; i++) {
@@ -483,7 +421,7 @@ static void afb_override_changes(apr_pool_t *p, apr_array_header_t *changes, apr
             afb_event_str(ev, "from", "held");
             afb_event_str(ev, "to", "release");
             afb_event_int(ev, "users", c->held_users);
-            afb_event_write(afb_event_line(ev));
+            afb_event_write(h->mod, afb_event_line(ev));
             continue;
         }
         afb_log(AFB_LOG_WARN, 1003, "provider %s: operator override %s -> %s", c->name,
@@ -491,74 +429,74 @@ static void afb_override_changes(apr_pool_t *p, apr_array_header_t *changes, apr
         afb_event_str(ev, "provider", c->name);
         afb_event_str(ev, "from", afb_health_override_name(c->from));
         afb_event_str(ev, "to", afb_health_override_name(c->to));
-        afb_event_write(afb_event_line(ev));
+        afb_event_write(h->mod, afb_event_line(ev));
         if (c->effective.from != c->effective.to)
-            afb_transition_report(c->name, &c->effective, p);
+            afb_transition_report(h, c->name, &c->effective, p);
     }
 }
 
-static void afb_override_tick(apr_pool_t *p, apr_time_t now)
+static void afb_override_tick(afb_checker_t *h, apr_pool_t *p, apr_time_t now)
 {
-    afb_server_conf_t *conf = afb_main_conf();
+    afb_module_t *conf = h->mod;
     afb_override_list_t *list = NULL;
     apr_array_header_t *changes;
     const char *const *known;
     const char *all;
     afb_status_t st;
     int n;
-    if (!conf->override_file || now - afb_override_checked < AFB_OVERRIDE_EVERY)
+    if (!conf->override_file || now - h->override_checked < AFB_OVERRIDE_EVERY)
         return;
-    afb_override_checked = now;
-    known = afb_known_names(p, &n);
+    h->override_checked = now;
+    known = afb_known_names(h, p, &n);
     st = afb_override_load(p, conf->override_file, known, n, &list);
     if (st == AFB_ENOENT)
         list = afb_override_list_empty(p);
     else if (st == AFB_EINVAL) {
-        afb_override_unparsable(p, conf->override_file, list);
+        afb_override_unparsable(h, p, conf->override_file, list);
         return;
     } else if (st != AFB_OK) {
-        afb_override_unusable(conf->override_file, st);
+        afb_override_unusable(h, conf->override_file, st);
         return;
     }
-    afb_override_last_error = AFB_OK;
-    if (afb_override_warn(p, conf->override_file, list, &all)) {
-        afb_override_report_kept(p, conf->override_file, list);
-        afb_override_error_set(conf->override_file, all);
+    h->override_last_error = AFB_OK;
+    if (afb_override_warn(h, p, conf->override_file, list, &all)) {
+        afb_override_report_kept(h, p, conf->override_file, list);
+        afb_override_error_set(h, conf->override_file, all);
     }
-    afb_hlock();
-    changes = afb_override_apply(p, afb_table, list);
-    afb_hunlock();
-    afb_override_changes(p, changes, now);
+    afb_hlock(h);
+    changes = afb_override_apply(p, h->table, list);
+    afb_hunlock(h);
+    afb_override_changes(h, p, changes, now);
 }
 
 /* depends=: a provider is DOWN while one of its dependencies is (health.transition and
  * AFB01001 with the cause as reason). */
-static void afb_derive_tick(apr_pool_t *p)
+static void afb_derive_tick(afb_checker_t *h, apr_pool_t *p)
 {
     apr_array_header_t *changes;
     int i;
-    if (!afb_deps)
+    if (!h->deps)
         return;
-    afb_hlock();
-    changes = afb_health_table_derive(p, afb_table, afb_deps);
-    afb_hunlock();
+    afb_hlock(h);
+    changes = afb_health_table_derive(p, h->table, h->deps);
+    afb_hunlock(h);
     for (i = 0; i < changes->nelts; i++) {
         afb_health_dep_change_t *c = &APR_ARRAY_IDX(changes, i, afb_health_dep_change_t);
-        afb_transition_report(afb_table->recs[c->index].name, &c->tr, p);
+        afb_transition_report(h, h->table->recs[c->index].name, &c->tr, p);
     }
 }
 
-static void afb_checker_tick(apr_pool_t *p)
+static void afb_checker_tick(afb_checker_t *h, apr_pool_t *p)
 {
-    afb_server_conf_t *conf = afb_main_conf();
+    afb_module_t *conf = h->mod;
     apr_time_t now = apr_time_now();
     int i;
-    afb_hlock();
-    afb_health_table_heartbeat(afb_table, now);
-    afb_hunlock();
-    afb_override_tick(p, now);
-    afb_derive_tick(p);
-    afb_cache_tick(now);
+    afb_hlock(h);
+    afb_health_table_heartbeat(h->table, now);
+    afb_hunlock(h);
+    afb_override_tick(h, p, now);
+    afb_derive_tick(h, p);
+    afb_cache_tick(h, now);
     for (i = 0; i < conf->all->nelts; i++) {
         afb_provider_t *prov = APR_ARRAY_IDX(conf->all, i, afb_provider_t *);
         afb_health_rec_t *rec = afb_rec(prov);
@@ -567,12 +505,12 @@ static void afb_checker_tick(apr_pool_t *p)
         if (!rec)
             continue;
         afb_health_cfg_from_provider(&cfg, &prov->conf);
-        afb_hlock();
+        afb_hlock(h);
         due = afb_health_is_due(rec, now);
         if (due)
             afb_health_begin_probe(rec, now, cfg.timeout);
-        afb_hunlock();
-        if (due && apr_thread_pool_push(afb_probe_pool, afb_probe_task, prov,
+        afb_hunlock(h);
+        if (due && apr_thread_pool_push(h->probe_pool, afb_probe_task, prov,
                                         APR_THREAD_TASK_PRIORITY_NORMAL, NULL) != APR_SUCCESS)
             afb_log(AFB_LOG_ERR, 1004, "cannot start a probe of %s", prov->conf.name);
     }
@@ -581,10 +519,11 @@ static void afb_checker_tick(apr_pool_t *p)
 static apr_status_t afb_watchdog_cb(int state, void *data, apr_pool_t *pool)
 {
     server_rec *s = data;
-    int n = afb_main_conf()->all->nelts;
+    afb_checker_t *h = afb_module(s)->health;
+    int n = h->mod->all->nelts;
     switch (state) {
     case AP_WATCHDOG_STATE_STARTING:
-        if (apr_thread_pool_create(&afb_probe_pool, 1, (apr_size_t)(n < 4 ? 4 : n * 2),
+        if (apr_thread_pool_create(&h->probe_pool, 1, (apr_size_t)(n < 4 ? 4 : n * 2),
                                    s->process->pool) != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "AFB01005: cannot create probe threads");
             return APR_EGENERAL;
@@ -593,39 +532,53 @@ static apr_status_t afb_watchdog_cb(int state, void *data, apr_pool_t *pool)
                 (long)getpid(), n);
         break;
     case AP_WATCHDOG_STATE_RUNNING:
-        if (afb_probe_pool)
-            afb_checker_tick(pool);
+        if (h->probe_pool)
+            afb_checker_tick(h, pool);
         break;
     case AP_WATCHDOG_STATE_STOPPING:
-        if (afb_probe_pool)
-            apr_thread_pool_destroy(afb_probe_pool);
-        afb_probe_pool = NULL;
+        if (h->probe_pool)
+            apr_thread_pool_destroy(h->probe_pool);
+        h->probe_pool = NULL;
         break;
     }
     return APR_SUCCESS;
 }
 
+static afb_checker_t *afb_checker_new(afb_module_t *mod, apr_pool_t *pconf,
+                                            server_rec *s)
+{
+    afb_checker_t *h = apr_pcalloc(pconf, sizeof(*h));
+    h->mod = mod;
+    h->server = s;
+    h->cache_idx = -1;
+    h->override_last_error = AFB_OK;
+    mod->health = h;
+    mod->cache_failed = afb_health_cache_error;
+    return h;
+}
+
 int afb_health_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
 {
-    afb_server_conf_t *conf = afb_main_conf();
+    afb_module_t *conf = afb_module(s);
+    afb_checker_t *h = afb_checker_new(conf, pconf, s);
+    APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *wd_get;
+    APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *wd_register;
     ap_watchdog_t *wd;
     apr_status_t rv;
-    afb_health_server = s;
-    rv = afb_table_place(s, conf->all, ptemp);
-    afb_deps_resolve(pconf, conf->all);
+    rv = afb_table_place(h, s, conf->all, ptemp);
+    afb_deps_resolve(h, pconf, conf->all);
     if (rv == APR_SUCCESS)
-        rv = ap_global_mutex_create(&afb_hmutex, &afb_hmutex_file, AFB_HEALTH_MUTEX, NULL, s,
+        rv = ap_global_mutex_create(&h->mutex, &h->mutex_file, AFB_HEALTH_MUTEX, NULL, s,
                                     pconf, 0);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s,
                      "AFB01007: cannot set up the shared health table");
         return !OK;
     }
-    afb_wd_get_instance = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
-    afb_wd_register_callback = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
-    if (!afb_wd_get_instance || !afb_wd_register_callback ||
-        afb_wd_get_instance(&wd, AFB_WATCHDOG_NAME, 0, 1, pconf) != APR_SUCCESS ||
-        afb_wd_register_callback(wd, AFB_CHECKER_TICK, s, afb_watchdog_cb) != APR_SUCCESS) {
+    wd_get = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
+    wd_register = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
+    if (!wd_get || !wd_register || wd_get(&wd, AFB_WATCHDOG_NAME, 0, 1, pconf) != APR_SUCCESS ||
+        wd_register(wd, AFB_CHECKER_TICK, s, afb_watchdog_cb) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
                      "AFB01008: mod_watchdog is needed for health checks");
         return !OK;
@@ -635,24 +588,24 @@ int afb_health_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
 
 void afb_health_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    if (afb_hmutex &&
-        apr_global_mutex_child_init(&afb_hmutex, afb_hmutex_file, pchild) != APR_SUCCESS)
+    afb_checker_t *h = afb_module(s)->health;
+    if (h && h->mutex &&
+        apr_global_mutex_child_init(&h->mutex, h->mutex_file, pchild) != APR_SUCCESS)
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
                      "AFB01009: cannot re-attach the health mutex in this child");
 }
 
 /* ---- what requests ask ---- */
 
-static void afb_checker_watch(void)
+static void afb_checker_watch(afb_checker_t *h)
 {
-    static apr_time_t warned;
     apr_time_t now = apr_time_now();
-    if (!afb_table || now - afb_table_placed < AFB_CHECKER_STALE ||
-        !afb_health_table_checker_stale(afb_table, now, AFB_CHECKER_STALE))
+    if (!h->table || now - h->table_placed < AFB_CHECKER_STALE ||
+        !afb_health_table_checker_stale(h->table, now, AFB_CHECKER_STALE))
         return;
-    if (now - warned < AFB_CHECKER_STALE_WARN_EVERY)
+    if (now - h->stale_warned < AFB_CHECKER_STALE_WARN_EVERY)
         return;
-    warned = now;
+    h->stale_warned = now;
     afb_log(AFB_LOG_ERR, 1010, "the health checker has not run for more than %d s: provider "
             "health is stale", (int)apr_time_sec(AFB_CHECKER_STALE));
 }
@@ -660,24 +613,26 @@ static void afb_checker_watch(void)
 int afb_health_is_down(const afb_provider_t *prov)
 {
     afb_health_rec_t *rec = afb_rec(prov);
-    afb_checker_watch();
-    /* A store without a usable copy in this child is down here at once, whatever the probe
-     * has said so far (and up again as soon as this child loads a good copy). */
-    if (prov->store && !afb_filestore_usable(prov->store))
+    if (prov->mod->health)
+        afb_checker_watch(prov->mod->health);
+    /* A provider that cannot serve in this child (a store without a usable copy) is down
+     * here at once, whatever the probe has said so far, and up again as soon as it can. */
+    if (prov->ops->ready && !prov->ops->ready(prov))
         return 1;
     return rec && !afb_health_available(rec);
 }
 
 void afb_health_passive(const afb_provider_t *prov, const char *reason)
 {
+    afb_checker_t *h = prov->mod->health;
     afb_health_rec_t *rec = afb_rec(prov);
     afb_health_cfg_t cfg;
     if (!rec)
         return;
     afb_health_cfg_from_provider(&cfg, &prov->conf);
-    afb_hlock();
+    afb_hlock(h);
     afb_health_passive_failure(rec, apr_time_now(), &cfg);
-    afb_hunlock();
+    afb_hunlock(h);
     afb_log(AFB_LOG_INFO, 1011, "provider %s: failure seen while serving a request (%s); "
             "probing now", prov->conf.name, reason ? reason : "unknown");
 }
@@ -688,10 +643,10 @@ apr_time_t afb_health_last_pass(const afb_provider_t *prov)
     apr_time_t t = 0;
     if (!rec)
         return 0;
-    afb_hlock();
+    afb_hlock(prov->mod->health);
     if (rec->passes > 0)
         t = rec->last_probe;
-    afb_hunlock();
+    afb_hunlock(prov->mod->health);
     return t;
 }
 
@@ -702,13 +657,13 @@ int afb_health_store_hold(const afb_provider_t *prov, uint64_t sig, int held_use
     int first;
     if (!rec)
         return 1;
-    afb_hlock();
+    afb_hlock(prov->mod->health);
     first = !rec->store_held || rec->store_held_sig != sig;
     rec->store_held = 1;
     rec->store_held_sig = sig;
     rec->store_held_users = held_users;
     rec->store_kept_users = kept_users;
-    afb_hunlock();
+    afb_hunlock(prov->mod->health);
     return first;
 }
 
@@ -718,12 +673,12 @@ int afb_health_store_decided(const afb_provider_t *prov, uint64_t sig)
     int d = 0;
     if (!rec || !sig)
         return 0;
-    afb_hlock();
+    afb_hlock(prov->mod->health);
     if (rec->store_released_sig == sig)
         d = 1;
     else if (rec->store_held && rec->store_held_sig == sig)
         d = -1;
-    afb_hunlock();
+    afb_hunlock(prov->mod->health);
     return d;
 }
 
@@ -732,9 +687,9 @@ void afb_health_store_take(const afb_provider_t *prov, uint64_t sig)
     afb_health_rec_t *rec = afb_rec(prov);
     if (!rec || !sig)
         return;
-    afb_hlock();
+    afb_hlock(prov->mod->health);
     rec->store_released_sig = sig;
-    afb_hunlock();
+    afb_hunlock(prov->mod->health);
 }
 
 int afb_health_store_released(const afb_provider_t *prov, uint64_t sig)
@@ -743,9 +698,9 @@ int afb_health_store_released(const afb_provider_t *prov, uint64_t sig)
     int released;
     if (!rec || !sig)
         return 0;
-    afb_hlock();
+    afb_hlock(prov->mod->health);
     released = rec->store_released_sig == sig;
-    afb_hunlock();
+    afb_hunlock(prov->mod->health);
     return released;
 }
 
@@ -754,28 +709,40 @@ void afb_health_store_accepted(const afb_provider_t *prov, uint64_t sig)
     afb_health_rec_t *rec = afb_rec(prov);
     if (!rec)
         return;
-    afb_hlock();
+    afb_hlock(prov->mod->health);
     if (!rec->store_held || (sig && rec->store_held_sig != sig)) {
-        afb_hunlock();
+        afb_hunlock(prov->mod->health);
         return;
     }
     rec->store_held = 0;
     rec->store_held_users = 0;
     rec->store_kept_users = 0;
-    afb_hunlock();
+    afb_hunlock(prov->mod->health);
+}
+
+void afb_health_store_seen(const afb_provider_t *prov, int records, int skipped)
+{
+    afb_health_rec_t *rec = afb_rec(prov);
+    if (!rec)
+        return;
+    afb_hlock(prov->mod->health);
+    rec->store_records = records;
+    rec->store_skipped = skipped;
+    afb_hunlock(prov->mod->health);
 }
 
 void afb_health_counter(const afb_provider_t *prov, int which)
 {
     afb_health_rec_t *rec = prov ? afb_rec(prov) : NULL;
+    afb_checker_t *h = rec ? prov->mod->health : NULL;
     if (!rec)
         return;
-    afb_hlock();
+    afb_hlock(h);
     afb_health_count(rec, (afb_health_counter_t)which);
-    afb_hunlock();
+    afb_hunlock(h);
 }
 
-afb_health_table_t *afb_health_table(void)
+afb_health_table_t *afb_health_table(afb_module_t *mod)
 {
-    return afb_table;
+    return mod->health ? mod->health->table : NULL;
 }

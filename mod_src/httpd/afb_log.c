@@ -1,4 +1,5 @@
-/* The bridge from the core's logging to ap_log_error, and the JSON-lines event log.
+/* The bridge from the core's logging to ap_log_error, and the JSON-lines event log with its
+ * builders and its rate limit (afb_log.h).
  * Every message at info level and above carries its "AFBnnnnn: " tag. Event lines are written
  * with one write() on an O_APPEND file or a pipe, so lines from several children never mix
  * (lines are kept under PIPE_BUF). */
@@ -6,13 +7,28 @@
 #include <http_core.h>
 #include <http_log.h>
 
-#include "afb_httpd.h"
+#include <apr_thread_mutex.h>
+
+#include "afb_log.h"
+#include "afb_page.h"
 #include "authfb/log.h"
 
 APLOG_USE_MODULE(auth_fallback);
 
-static server_rec *afb_log_server;
-static apr_file_t *afb_event_fd;
+/* High-rate events (route.fallback, auth.throttled) are written at most once per
+ * AFB_EVENT_RATE_EVERY per key and process, with the number of occurrences they stand for,
+ * so a login storm cannot flood the event log. */
+typedef struct {
+    apr_time_t last;
+    long pending;
+} afb_rate_t;
+
+struct afb_events_t {
+    apr_file_t *fd;                  /* the event log (pconf), or NULL */
+    apr_thread_mutex_t *rate_lock;   /* the rate table, per child */
+    apr_hash_t *rates;               /* key -> afb_rate_t */
+    apr_pool_t *rate_pool;           /* its own: pchild's allocator is shared with workers */
+};
 
 static int afb_ap_level(afb_log_level_t level)
 {
@@ -36,7 +52,6 @@ static void afb_log_to_httpd(void *baton, afb_log_level_t level, int tag, const 
 
 void afb_log_bridge_install(server_rec *s)
 {
-    afb_log_server = s;
     afb_log_set(afb_log_to_httpd, s);
 }
 
@@ -48,27 +63,35 @@ static int afb_event_log_refuse(server_rec *s, apr_status_t rv, const char *file
     return !OK;
 }
 
+static afb_events_t *afb_events(afb_module_t *mod, apr_pool_t *pconf)
+{
+    if (!mod->events)
+        mod->events = apr_pcalloc(pconf, sizeof(*mod->events));
+    return mod->events;
+}
+
 int afb_event_log_open(apr_pool_t *pconf, server_rec *s)
 {
-    afb_server_conf_t *conf = afb_main_conf();
+    afb_module_t *mod = afb_module(s);
+    afb_events_t *ev = afb_events(mod, pconf);
     apr_status_t rv;
-    afb_event_fd = NULL;
-    if (!conf || !conf->event_log)
+    ev->fd = NULL;
+    if (!mod->event_log)
         return OK;
-    if (conf->event_log[0] == '|') {
-        piped_log *pl = ap_open_piped_log(pconf, conf->event_log + 1);
+    if (mod->event_log[0] == '|') {
+        piped_log *pl = ap_open_piped_log(pconf, mod->event_log + 1);
         if (!pl) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
-                         "AFB00010: AuthFallbackEventLog: cannot start %s", conf->event_log + 1);
+                         "AFB00010: AuthFallbackEventLog: cannot start %s", mod->event_log + 1);
             return !OK;
         }
-        afb_event_fd = ap_piped_log_write_fd(pl);
+        ev->fd = ap_piped_log_write_fd(pl);
         return OK;
     }
-    rv = apr_file_open(&afb_event_fd, conf->event_log,
+    rv = apr_file_open(&ev->fd, mod->event_log,
                        APR_FOPEN_WRITE | APR_FOPEN_CREATE | APR_FOPEN_APPEND,
                        APR_FPROT_UREAD | APR_FPROT_UWRITE | APR_FPROT_GREAD, pconf);
-    return rv == APR_SUCCESS ? OK : afb_event_log_refuse(s, rv, conf->event_log);
+    return rv == APR_SUCCESS ? OK : afb_event_log_refuse(s, rv, mod->event_log);
 }
 
 /* What can be known before the start: the folder of a file event log exists. Same message as
@@ -76,11 +99,11 @@ int afb_event_log_open(apr_pool_t *pconf, server_rec *s)
  * known here; they are logged when they happen and do not stop httpd. */
 int afb_event_log_check(apr_pool_t *ptemp, server_rec *s)
 {
-    afb_server_conf_t *conf = afb_main_conf();
+    afb_module_t *conf = afb_module(s);
     const char *dir;
     apr_finfo_t fi;
     apr_status_t rv;
-    if (!conf || !conf->event_log || conf->event_log[0] == '|')
+    if (!conf->event_log || conf->event_log[0] == '|')
         return OK;
     dir = ap_make_dirstr_parent(ptemp, conf->event_log);
     rv = apr_stat(&fi, dir, APR_FINFO_TYPE, ptemp);
@@ -89,17 +112,90 @@ int afb_event_log_check(apr_pool_t *ptemp, server_rec *s)
     return rv == APR_SUCCESS ? OK : afb_event_log_refuse(s, rv, conf->event_log);
 }
 
-void afb_event_write(const char *line)
+void afb_event_write(afb_module_t *mod, const char *line)
 {
     apr_size_t len;
-    if (!afb_event_fd || !line)
+    if (!mod->events || !mod->events->fd || !line)
         return;
     len = strlen(line);
     if (len > AFB_EVENT_MAX_LINE) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, afb_log_server,
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, mod->main_server,
                      "AFB00012: event of %lu bytes not written (over %d)", (unsigned long)len,
                      AFB_EVENT_MAX_LINE);
         return;
     }
-    apr_file_write(afb_event_fd, line, &len);
+    apr_file_write(mod->events->fd, line, &len);
+}
+
+afb_event_t *afb_event(request_rec *r, const char *name)
+{
+    return afb_event_new(r->pool, name, apr_time_now());
+}
+
+void afb_event_emit(request_rec *r, afb_event_t *ev)
+{
+    afb_event_write(afb_module(r->server), afb_event_line(ev));
+}
+
+afb_event_t *afb_person_event(request_rec *r, const char *name, const char *user,
+                              const char *path)
+{
+    afb_event_t *ev = afb_event(r, name);
+    afb_event_str(ev, "user", user);
+    afb_event_str(ev, "path", path);
+    return ev;
+}
+
+void afb_person_event_emit(request_rec *r, afb_event_t *ev)
+{
+    afb_event_str(ev, "client", afb_client_ip(r));
+    afb_event_emit(r, ev);
+}
+
+/* ---- the rate limit of high-rate events ---- */
+
+static apr_status_t afb_pool_destroy_cleanup(void *data)
+{
+    apr_pool_destroy(data);
+    return APR_SUCCESS;
+}
+
+void afb_events_child_init(afb_module_t *mod, apr_pool_t *pchild)
+{
+    afb_events_t *ev = afb_events(mod, pchild);
+    /* Its own pool: pchild's allocator is shared with the worker threads. */
+    apr_pool_create_unmanaged_ex(&ev->rate_pool, NULL, NULL);
+    apr_pool_cleanup_register(pchild, ev->rate_pool, afb_pool_destroy_cleanup,
+                              apr_pool_cleanup_null);
+    ev->rates = apr_hash_make(ev->rate_pool);
+    apr_thread_mutex_create(&ev->rate_lock, APR_THREAD_MUTEX_DEFAULT, pchild);
+}
+
+/* How many fallbacks the event to emit now stands for; 0 = stay quiet for now. */
+long afb_event_rate_take(request_rec *r, const char *key)
+{
+    afb_events_t *ev = afb_module(r->server)->events;
+    afb_rate_t *rt;
+    apr_time_t now = apr_time_now();
+    long n = 0;
+    if (!ev || !ev->rate_lock)
+        return 1;
+    apr_thread_mutex_lock(ev->rate_lock);
+    rt = apr_hash_get(ev->rates, key, APR_HASH_KEY_STRING);
+    if (!rt && apr_hash_count(ev->rates) < AFB_EVENT_RATE_KEYS) {
+        rt = apr_pcalloc(ev->rate_pool, sizeof(*rt));
+        apr_hash_set(ev->rates, apr_pstrdup(ev->rate_pool, key), APR_HASH_KEY_STRING, rt);
+    }
+    if (rt) {
+        rt->pending++;
+        if (now - rt->last >= AFB_EVENT_RATE_EVERY) {
+            n = rt->pending;
+            rt->pending = 0;
+            rt->last = now;
+        }
+    }
+    else
+        n = 1;
+    apr_thread_mutex_unlock(ev->rate_lock);
+    return n;
 }

@@ -1,7 +1,6 @@
-/* Request-time hooks: authentication of `AuthType fallback` locations from the session
- * cookie, what the backend receives (docs/directives.md, "What the protected application
- * receives"), and the authz providers fallback-path and
- * fallback-mfa. */
+/* Request-time hooks (afb_request.h): authentication of `AuthType fallback` locations from
+ * the session cookie, what the backend receives (docs/directives.md, "What the protected
+ * application receives"), and the authz providers fallback-path and fallback-mfa. */
 #include <apr_strings.h>
 #include <http_core.h>
 #include <http_protocol.h>
@@ -9,14 +8,26 @@
 #include <ap_provider.h>
 #include <mod_auth.h>
 
-#include "afb_httpd.h"
-#include "afb_endpoints.h"
+#include "afb_request.h"
+#include "afb_cookie.h"
+#include "afb_health.h"
+#include "afb_log.h"
+#include "afb_mfa_chain.h"
+#include "afb_page.h"
+#include "afb_provider.h"
+#include "afb_route.h"
+#include "authfb/session.h"
 #include "authfb/util.h"
 #include "authfb/event.h"
 
 APLOG_USE_MODULE(auth_fallback);
 
-afb_req_state_t *afb_req_state(request_rec *r)
+/* What the authn hook found, for authz providers and fixups of the same request. */
+typedef struct {
+    afb_session_t session;
+} afb_req_state_t;
+
+static afb_req_state_t *afb_req_state(request_rec *r)
 {
     for (; r; r = r->main ? r->main : r->prev) {
         afb_req_state_t *st = ap_get_module_config(r->request_config, &auth_fallback_module);
@@ -43,7 +54,7 @@ static int afb_session_fits(request_rec *r, const afb_dir_conf_t *dc, const afb_
     afb_provider_t *path = afb_provider_find(r->server, s->path);
     if (!path || !afb_in_list(dc->chain, s->path))
         return 0;
-    if (path->conf.type != AFB_PROV_PASSWORD || !dc->mfa || !dc->mfa->nelts)
+    if (!afb_provider_has(path, AFB_ROLE_WANTS_MFA) || !dc->mfa || !dc->mfa->nelts)
         return 1;
     if (strcmp(s->mfa, "none"))
         return afb_in_list(dc->mfa, s->mfa);
@@ -65,7 +76,7 @@ static void afb_session_localize(const afb_dir_conf_t *dc, afb_provider_t *path,
     while (idx < dc->chain->nelts && APR_ARRAY_IDX(dc->chain, idx, afb_provider_t *) != path)
         idx++;
     degraded = s->degraded || idx > 0 ||
-               (path->conf.type == AFB_PROV_PASSWORD && dc->mfa && dc->mfa->nelts &&
+               (afb_provider_has(path, AFB_ROLE_WANTS_MFA) && dc->mfa && dc->mfa->nelts &&
                 !strcmp(s->mfa, "none"));
     lifetime = degraded ? dc->fallback_lifetime : dc->lifetime;
     local = s->issued + apr_time_from_sec(lifetime) +
@@ -123,15 +134,15 @@ static int afb_extend(request_rec *r, const afb_dir_conf_t *dc, afb_session_t *s
     afb_event_t *ev;
     s->expires += apr_time_from_sec(dc->outage_grace);
     s->extended = 1;
-    if (afb_session_seal(afb_main_conf()->keyring, r->pool, s, &cookie) != AFB_OK)
+    if (afb_session_seal(afb_module(r->server)->keyring, r->pool, s, &cookie) != AFB_OK)
         return 0;
-    afb_cookie_set(r, afb_main_conf()->cookie_name, cookie, -1, "/");
+    afb_cookie_set(r, afb_module(r->server)->cookie_name, cookie, -1, "/");
     ev = afb_event(r, "session.extended");
     afb_event_str(ev, "user", s->user);
     afb_event_str(ev, "path", s->path);
     afb_event_int(ev, "expires", (long long)apr_time_sec(s->expires));
     afb_event_str(ev, "location", dc->location);
-    afb_event_emit(ev);
+    afb_event_emit(r, ev);
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "AFB01012: session of %s (path %s) extended "
                   "by %ld s during an outage", s->user, s->path, dc->outage_grace);
     return 1;
@@ -140,17 +151,17 @@ static int afb_extend(request_rec *r, const afb_dir_conf_t *dc, afb_session_t *s
 int afb_check_authn(request_rec *r)
 {
     const char *type = ap_auth_type(r);
-    afb_server_conf_t *conf = afb_main_conf();
+    afb_module_t *conf = afb_module(r->server);
     afb_dir_conf_t *dc;
     afb_session_t s;
     afb_status_t st;
     const char *cookie;
     if (!type || strcasecmp(type, AFB_AUTH_TYPE))
         return DECLINED;
-    dc = ap_get_module_config(r->per_dir_config, &auth_fallback_module);
+    dc = afb_dir_conf(r);
     r->ap_auth_type = (char *)AFB_AUTH_TYPE;
-    if (!conf || !afb_keyring_count(conf->keyring))
-        return afb_unavailable_page(r, dc->location);
+    if (!afb_keyring_count(conf->keyring))
+        return afb_unavailable_page(r);
     cookie = afb_cookie_get(r, conf->cookie_name);
     st = cookie ? afb_session_open(conf->keyring, r->pool, cookie, apr_time_now(), &s) : AFB_ENOENT;
     if ((st == AFB_OK || st == AFB_EEXPIRED) && afb_session_fits(r, dc, &s)) {
@@ -202,13 +213,13 @@ static void afb_strip_headers(request_rec *r, const apr_array_header_t *user_hea
 
 int afb_fixups(request_rec *r)
 {
-    afb_server_conf_t *conf = afb_main_conf();
+    afb_module_t *conf = afb_module(r->server);
     afb_dir_conf_t *dc;
     afb_req_state_t *st;
     const char *cookies[4];
-    if (!conf || !conf->all || !conf->all->nelts)
+    if (!afb_module_active(conf))
         return DECLINED;
-    dc = ap_get_module_config(r->per_dir_config, &auth_fallback_module);
+    dc = afb_dir_conf(r);
     afb_strip_headers(r, conf->user_headers);
     cookies[0] = conf->cookie_name;
     cookies[1] = afb_flow_cookie_name(r);
@@ -246,7 +257,7 @@ static const char *afb_parse_path_require(cmd_parms *cmd, const char *line, cons
     apr_array_header_t *names = apr_array_make(cmd->pool, 2, sizeof(const char *));
     while (*(w = ap_getword_conf(cmd->pool, &s))) {
         afb_provider_t *prov = afb_provider_find(cmd->server, w);
-        if (!prov || !afb_provider_is_first_factor(prov->conf.type))
+        if (!afb_provider_has(prov, AFB_ROLE_FIRST))
             return apr_psprintf(cmd->pool, "Require fallback-path: '%s' is not a declared "
                                 "oidc or password provider", w);
         APR_ARRAY_PUSH(names, const char *) = w;

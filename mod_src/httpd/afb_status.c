@@ -7,8 +7,10 @@
 #include <http_protocol.h>
 #include <jansson.h>
 
-#include "afb_httpd.h"
-#include "afb_endpoints.h"
+#include "afb_status.h"
+#include "afb_cache.h"
+#include "afb_health.h"
+#include "afb_provider.h"
 #include "authfb/event.h"
 #include "authfb/health.h"
 #include "authfb/util.h"
@@ -26,6 +28,8 @@ typedef struct {
     apr_array_header_t *rows; /* afb_row_t */
     afb_health_rec_t cache;   /* the shared cache's record, a copy */
     int has_cache;
+    const char *cache_spec;
+    afb_module_t *mod;
     char override_error[AFB_HEALTH_ERROR_MAX];
     apr_time_t heartbeat;
     uint64_t generation;
@@ -34,13 +38,15 @@ typedef struct {
 
 static afb_snapshot_t *afb_snapshot(request_rec *r)
 {
-    afb_server_conf_t *conf = afb_main_conf();
-    afb_health_table_t *t = afb_health_table();
+    afb_module_t *conf = afb_module(r->server);
+    afb_health_table_t *t = afb_health_table(conf);
     afb_snapshot_t *snap = apr_pcalloc(r->pool, sizeof(*snap));
     int i;
     snap->rows = apr_array_make(r->pool, conf->all->nelts, sizeof(afb_row_t));
     snap->now = apr_time_now();
-    afb_health_lock();
+    snap->cache_spec = conf->cache_spec;
+    snap->mod = conf;
+    afb_health_lock(conf);
     for (i = 0; i < conf->all->nelts; i++) {
         afb_provider_t *prov = APR_ARRAY_IDX(conf->all, i, afb_provider_t *);
         afb_row_t *row = apr_array_push(snap->rows);
@@ -55,11 +61,11 @@ static afb_snapshot_t *afb_snapshot(request_rec *r)
         snap->generation = t->generation;
         memcpy(snap->override_error, t->override_error, sizeof(snap->override_error));
     }
-    if (afb_health_cache_rec()) {
-        snap->cache = *afb_health_cache_rec();
+    if (afb_health_cache_rec(conf)) {
+        snap->cache = *afb_health_cache_rec(conf);
         snap->has_cache = 1;
     }
-    afb_health_unlock();
+    afb_health_unlock(conf);
     return snap;
 }
 
@@ -98,10 +104,10 @@ static json_t *afb_depends_json(const afb_provider_t *prov)
 }
 
 /* The shared table of throttle and single-use records (docs/operations.md, cache sizing). */
-static void afb_cache_table_json(json_t *o)
+static void afb_cache_table_json(json_t *o, afb_module_t *mod)
 {
     afb_cache_stats_t cs;
-    afb_cache_stats(&cs);
+    afb_cache_stats(mod, &cs);
     json_object_set_new(o, "capacity", json_integer((json_int_t)cs.capacity));
     json_object_set_new(o, "entries", json_integer((json_int_t)cs.live));
     json_object_set_new(o, "refused", json_integer((json_int_t)cs.refused));
@@ -112,7 +118,7 @@ static json_t *afb_cache_json(apr_pool_t *p, const afb_snapshot_t *snap)
     const afb_health_rec_t *h = &snap->cache;
     int down = afb_health_effective_state(h) == AFB_HEALTH_DOWN;
     json_t *o = json_object();
-    json_object_set_new(o, "spec", json_string(afb_main_conf()->cache_spec));
+    json_object_set_new(o, "spec", json_string(snap->cache_spec));
     json_object_set_new(o, "state", json_string(afb_health_state_name(
                                         afb_health_effective_state(h))));
     json_object_set_new(o, "available", json_boolean(!down));
@@ -125,7 +131,7 @@ static json_t *afb_cache_json(apr_pool_t *p, const afb_snapshot_t *snap)
     json_object_set_new(o, "probe_latency_seconds", json_real(afb_secs(h->last_latency)));
     json_object_set_new(o, "errors", json_integer((json_int_t)h->passive_events));
     json_object_set_new(o, "while_down", down ? json_string(AFB_CACHE_DOWN_NOTE) : json_null());
-    afb_cache_table_json(o);
+    afb_cache_table_json(o, snap->mod);
     return o;
 }
 
@@ -134,7 +140,7 @@ static json_t *afb_row_json(apr_pool_t *p, const afb_row_t *row)
     const afb_health_rec_t *h = &row->rec;
     json_t *o = json_object();
     json_object_set_new(o, "name", json_string(row->prov->conf.name));
-    json_object_set_new(o, "type", json_string(afb_provider_type_name(row->prov->conf.type)));
+    json_object_set_new(o, "type", json_string(row->prov->ops->type));
     json_object_set_new(o, "state", json_string(afb_health_state_name(
                                         afb_health_effective_state(h))));
     json_object_set_new(o, "probed_state", json_string(afb_health_state_name(h->state)));
@@ -160,7 +166,7 @@ static json_t *afb_row_json(apr_pool_t *p, const afb_row_t *row)
     json_object_set_new(o, "fallbacks", json_integer((json_int_t)h->fallbacks));
     json_object_set_new(o, "mfa_bypasses", json_integer((json_int_t)h->mfa_bypasses));
     json_object_set_new(o, "throttled", json_integer((json_int_t)h->throttled));
-    if (row->prov->store) {
+    if (afb_provider_has_store(row->prov)) {
         json_t *st = json_object();
         json_object_set_new(st, "records", json_integer(h->store_records));
         json_object_set_new(st, "skipped_records", json_integer(h->store_skipped));
@@ -217,65 +223,43 @@ typedef enum { AFB_M_AVAILABLE, AFB_M_PROBES, AFB_M_TRANSITIONS, AFB_M_LATENCY,
                AFB_M_FAILS, AFB_M_LASTPROBE, AFB_M_FALLBACKS, AFB_M_BYPASS,
                AFB_M_THROTTLED, AFB_M_SKIPPED, AFB_M_HELD } afb_metric_t;
 
+/* The value of a metric for one row, or NULL when the row has none (path counters only for
+ * first factors, store figures only for stores). */
+static const char *afb_metric_value(apr_pool_t *p, const afb_row_t *row, afb_metric_t which)
+{
+    const afb_health_rec_t *h = &row->rec;
+    int path = afb_provider_has(row->prov, AFB_ROLE_FIRST);
+    int store = afb_provider_has_store(row->prov);
+    switch (which) {
+    case AFB_M_AVAILABLE: return apr_itoa(p, afb_health_available(h));
+    case AFB_M_PROBES: return apr_psprintf(p, "%" APR_UINT64_T_FMT, h->probes);
+    case AFB_M_TRANSITIONS: return apr_psprintf(p, "%" APR_UINT64_T_FMT, h->transitions);
+    case AFB_M_LATENCY: return apr_psprintf(p, "%.6f", afb_secs(h->last_latency));
+    case AFB_M_FAILS: return apr_psprintf(p, "%u", h->fails);
+    case AFB_M_LASTPROBE: return apr_psprintf(p, "%.3f", afb_secs(h->last_probe));
+    case AFB_M_FALLBACKS:
+        return path ? apr_psprintf(p, "%" APR_UINT64_T_FMT, h->fallbacks) : NULL;
+    case AFB_M_BYPASS:
+        return path ? apr_psprintf(p, "%" APR_UINT64_T_FMT, h->mfa_bypasses) : NULL;
+    case AFB_M_THROTTLED:
+        return path ? apr_psprintf(p, "%" APR_UINT64_T_FMT, h->throttled) : NULL;
+    case AFB_M_SKIPPED: return store ? apr_itoa(p, h->store_skipped) : NULL;
+    case AFB_M_HELD: return store ? apr_itoa(p, h->store_held) : NULL;
+    }
+    return NULL;
+}
+
 static void afb_metric_rows(request_rec *r, const afb_snapshot_t *snap, const char *name,
                             afb_metric_t which)
 {
+    const char *key = which == AFB_M_FALLBACKS || which == AFB_M_BYPASS ||
+                      which == AFB_M_THROTTLED ? "path" : "provider";
     int i;
     for (i = 0; i < snap->rows->nelts; i++) {
         const afb_row_t *row = &APR_ARRAY_IDX(snap->rows, i, afb_row_t);
-        const afb_health_rec_t *h = &row->rec;
-        const char *label = row->prov->conf.name;
-        int path = afb_provider_is_first_factor(row->prov->conf.type);
-        switch (which) {
-        case AFB_M_AVAILABLE:
-            ap_rprintf(r, "auth_fallback_%s{provider=\"%s\"} %d\n", name, label,
-                       afb_health_available(h));
-            break;
-        case AFB_M_PROBES:
-            ap_rprintf(r, "auth_fallback_%s{provider=\"%s\"} %" APR_UINT64_T_FMT "\n", name,
-                       label, h->probes);
-            break;
-        case AFB_M_TRANSITIONS:
-            ap_rprintf(r, "auth_fallback_%s{provider=\"%s\"} %" APR_UINT64_T_FMT "\n", name,
-                       label, h->transitions);
-            break;
-        case AFB_M_LATENCY:
-            ap_rprintf(r, "auth_fallback_%s{provider=\"%s\"} %.6f\n", name, label,
-                       afb_secs(h->last_latency));
-            break;
-        case AFB_M_FAILS:
-            ap_rprintf(r, "auth_fallback_%s{provider=\"%s\"} %u\n", name, label, h->fails);
-            break;
-        case AFB_M_LASTPROBE:
-            ap_rprintf(r, "auth_fallback_%s{provider=\"%s\"} %.3f\n", name, label,
-                       afb_secs(h->last_probe));
-            break;
-        case AFB_M_FALLBACKS:
-            if (path)
-                ap_rprintf(r, "auth_fallback_%s{path=\"%s\"} %" APR_UINT64_T_FMT "\n", name,
-                           label, h->fallbacks);
-            break;
-        case AFB_M_BYPASS:
-            if (path)
-                ap_rprintf(r, "auth_fallback_%s{path=\"%s\"} %" APR_UINT64_T_FMT "\n", name,
-                           label, h->mfa_bypasses);
-            break;
-        case AFB_M_SKIPPED:
-            if (row->prov->store)
-                ap_rprintf(r, "auth_fallback_%s{provider=\"%s\"} %d\n", name, label,
-                           h->store_skipped);
-            break;
-        case AFB_M_HELD:
-            if (row->prov->store)
-                ap_rprintf(r, "auth_fallback_%s{provider=\"%s\"} %d\n", name, label,
-                           h->store_held);
-            break;
-        case AFB_M_THROTTLED:
-            if (path)
-                ap_rprintf(r, "auth_fallback_%s{path=\"%s\"} %" APR_UINT64_T_FMT "\n", name,
-                           label, h->throttled);
-            break;
-        }
+        const char *v = afb_metric_value(r->pool, row, which);
+        if (v)
+            ap_rprintf(r, "auth_fallback_%s{%s=\"%s\"} %s\n", name, key, row->prov->conf.name, v);
     }
 }
 
@@ -291,7 +275,7 @@ static void afb_prom_states(request_rec *r, const afb_snapshot_t *snap)
         const afb_row_t *row = &APR_ARRAY_IDX(snap->rows, i, afb_row_t);
         for (k = 0; k < 3; k++)
             ap_rprintf(r, "auth_fallback_provider_state{provider=\"%s\",type=\"%s\",state=\"%s\"} "
-                       "%d\n", row->prov->conf.name, afb_provider_type_name(row->prov->conf.type),
+                       "%d\n", row->prov->conf.name, row->prov->ops->type,
                        afb_health_state_name(states[k]),
                        afb_health_effective_state(&row->rec) == states[k]);
     }
@@ -313,7 +297,7 @@ static void afb_prom_signins(request_rec *r, const afb_snapshot_t *snap)
                     "Sign-ins completed or refused, by first-factor path and result.");
     for (i = 0; i < snap->rows->nelts; i++) {
         const afb_row_t *row = &APR_ARRAY_IDX(snap->rows, i, afb_row_t);
-        if (!afb_provider_is_first_factor(row->prov->conf.type))
+        if (!afb_provider_has(row->prov, AFB_ROLE_FIRST))
             continue;
         ap_rprintf(r, "auth_fallback_signins_total{path=\"%s\",result=\"success\"} %"
                    APR_UINT64_T_FMT "\n", row->prov->conf.name, row->rec.auth_successes);
@@ -328,7 +312,7 @@ static void afb_prom_signins(request_rec *r, const afb_snapshot_t *snap)
 static void afb_prom_cache_table(request_rec *r)
 {
     afb_cache_stats_t cs;
-    afb_cache_stats(&cs);
+    afb_cache_stats(afb_module(r->server), &cs);
     afb_metric_head(r, "cache_capacity", "gauge",
                     "Entries of the shared table (0: a socache backend such as Redis).");
     ap_rprintf(r, "auth_fallback_cache_capacity %u\n", cs.capacity);
@@ -410,7 +394,7 @@ static void afb_html_cache(request_rec *r, const afb_snapshot_t *snap)
         return;
     state = afb_health_state_name(afb_health_effective_state(h));
     ap_rprintf(r, "<p>Shared cache %s: <span class=\"%s\">%s</span>%s%s</p>\n",
-               afb_html_escape(r->pool, afb_main_conf()->cache_spec), state, state,
+               afb_html_escape(r->pool, snap->cache_spec), state, state,
                h->last_error[0] ? " &mdash; " : "", afb_html_escape(r->pool, h->last_error));
     if (afb_health_effective_state(h) == AFB_HEALTH_DOWN)
         ap_rprintf(r, "<p class=\"DOWN\">%s</p>\n", AFB_CACHE_DOWN_NOTE);
@@ -419,7 +403,7 @@ static void afb_html_cache(request_rec *r, const afb_snapshot_t *snap)
 static const char *afb_store_cell(apr_pool_t *p, const afb_row_t *row)
 {
     const afb_health_rec_t *h = &row->rec;
-    if (!row->prov->store)
+    if (!afb_provider_has_store(row->prov))
         return "";
     return apr_psprintf(p, "%d records, %d skipped%s", h->store_records, h->store_skipped,
                         h->store_held ? apr_psprintf(p, "; <strong>new copy HELD</strong> "
@@ -461,7 +445,7 @@ static int afb_status_html(request_rec *r, const afb_snapshot_t *snap)
                    APR_UINT64_T_FMT "/%" APR_UINT64_T_FMT "</td><td>%" APR_UINT64_T_FMT
                    "</td><td>%s</td></tr>\n",
                    afb_html_escape(r->pool, row->prov->conf.name),
-                   afb_provider_type_name(row->prov->conf.type), state,
+                   row->prov->ops->type, state,
                    cause ? afb_html_escape(r->pool, cause) : state,
                    afb_health_override_name(h->override), when ? when : "never",
                    afb_html_escape(r->pool, h->last_error), h->passes, h->fails, h->transitions,
@@ -469,7 +453,7 @@ static int afb_status_html(request_rec *r, const afb_snapshot_t *snap)
                    afb_store_cell(r->pool, row));
     }
     ap_rputs("</table>\n", r);
-    afb_cache_stats(&cs);
+    afb_cache_stats(afb_module(r->server), &cs);
     ap_rprintf(r, "<p>Shared records: <span class=\"cache-entries\">%u</span> of %u entries; "
                "refused (full or not stored): <span class=\"cache-refused\">%lu</span></p>\n",
                cs.live, cs.capacity, cs.refused);
@@ -486,7 +470,7 @@ int afb_status_handler(request_rec *r)
         return DECLINED;
     if (r->method_number != M_GET)
         return HTTP_METHOD_NOT_ALLOWED;
-    if (!afb_main_conf() || !afb_main_conf()->all)
+    if (!afb_module(r->server)->all)
         return HTTP_NOT_FOUND;
     if (r->args && afb_form_parse(r->pool, r->args, strlen(r->args), 8, &q) == AFB_OK)
         format = apr_table_get(q, "format");

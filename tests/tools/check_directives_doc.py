@@ -28,7 +28,8 @@ def expected_context(handler, where, source):
     if where == "RSRC_CONF":
         body = re.search(r"\b%s\(cmd_parms[^{]*\{(.*?)\n\}" % handler, source, re.S)
         body = body.group(1) if body else ""
-        return "server config" if "GLOBAL_ONLY" in body else "server config, virtual host"
+        global_only = "GLOBAL_ONLY" in body or "afb_cmd_global(" in body
+        return "server config" if global_only else "server config, virtual host"
     body = re.search(r"\b%s\(cmd_parms[^{]*\{(.*?)\n\}" % handler, source, re.S)
     if body and "NOT_IN_HTACCESS" in body.group(1):
         return "directory"

@@ -1,22 +1,34 @@
-/* The `oidc` provider type in httpd: configuration (the client secret file is read at
- * startup), the redirect to the OpenID Provider with a sealed pending-state cookie, and the
- * callback. The protocol itself is in the core (include/authfb/oidc.h). */
+/* The `oidc` provider type: a first factor at an OpenID Provider. Configuration (the client
+ * secret file is read at startup), the redirect to the OP with a sealed pending-state cookie,
+ * and the callback (its own URL under the endpoint). The protocol itself is in the core
+ * (include/authfb/oidc.h). */
 #include <apr_strings.h>
+#include <apr_lib.h>
 #include <apr_file_io.h>
 #include <apr_thread_proc.h>
 #include <http_core.h>
 #include <http_protocol.h>
 #include <http_request.h>
 
-#include "afb_httpd.h"
+#include "afb_provider.h"
+#include "afb_cache.h"
+#include "afb_cookie.h"
+#include "afb_flow.h"
+#include "afb_health.h"
+#include "afb_log.h"
+#include "afb_page.h"
+#include "afb_route.h"
+#include "afb_session.h"
 #include "authfb/names.h"
-#include "afb_endpoints.h"
 #include "authfb/event.h"
 #include "authfb/oidc.h"
 #include "authfb/util.h"
 
 APLOG_USE_MODULE(auth_fallback);
 
+extern const afb_provider_ops_t afb_prov_oidc;
+
+/* prov->runtime: the settings, and the per-process relying party made in child_init. */
 typedef struct {
     afb_oidc_conf_t conf;
     afb_oidc_provider_t *op;          /* per process, created in child_init */
@@ -55,7 +67,7 @@ static const char *afb_claims_check(apr_pool_t *ptemp, const char *const *claims
     return NULL;
 }
 
-const char *afb_oidc_configure(afb_provider_t *prov, apr_pool_t *p, apr_pool_t *ptemp)
+static const char *afb_oidc_configure(afb_provider_t *prov, apr_pool_t *p, apr_pool_t *ptemp)
 {
     afb_oidc_rt_t *rt = apr_pcalloc(p, sizeof(*rt));
     apr_table_t *kv = prov->conf.params;
@@ -90,18 +102,20 @@ const char *afb_oidc_configure(afb_provider_t *prov, apr_pool_t *p, apr_pool_t *
     return NULL;
 }
 
-void afb_oidc_child_init(afb_provider_t *prov, apr_pool_t *pchild, afb_http_t *http)
+static afb_status_t afb_oidc_health_probe(afb_provider_t *prov, apr_pool_t *p, const char **reason)
 {
     afb_oidc_rt_t *rt = prov->runtime;
-    const char *why = NULL;
-    if (afb_oidc_provider_create(pchild, &rt->conf, http, &rt->op, &why) != AFB_OK)
-        rt->op = NULL;
+    if (!rt || !rt->op) {
+        *reason = "not initialised";
+        return AFB_ERR;
+    }
+    return afb_oidc_probe(rt->op, p, apr_time_now(), reason);
 }
 
-/* Fetch every OP's discovery document and JWKS in the background as a child starts, so the
+/* Fetch the OP's discovery document and JWKS in the background as a child starts, so the
  * first sign-in in this process does not wait for them (where the OP is reachable). */
 typedef struct {
-    apr_array_header_t *all;
+    afb_provider_t *prov;
     apr_pool_t *pool;
     apr_thread_t *thread;
 } afb_prime_t;
@@ -109,17 +123,11 @@ typedef struct {
 static void *APR_THREAD_FUNC afb_prime_run(apr_thread_t *thd, void *data)
 {
     afb_prime_t *pr = data;
-    int i;
-    for (i = 0; i < pr->all->nelts; i++) {
-        afb_provider_t *prov = APR_ARRAY_IDX(pr->all, i, afb_provider_t *);
-        const char *why = NULL;
-        apr_pool_t *p;
-        if (prov->conf.type != AFB_PROV_OIDC)
-            continue;
-        apr_pool_create(&p, pr->pool);
-        (void)!afb_oidc_health_probe(prov, p, &why);
-        apr_pool_destroy(p);
-    }
+    const char *why = NULL;
+    apr_pool_t *p;
+    apr_pool_create(&p, pr->pool);
+    (void)!afb_oidc_health_probe(pr->prov, p, &why);
+    apr_pool_destroy(p);
     apr_thread_exit(thd, APR_SUCCESS);
     return NULL;
 }
@@ -129,36 +137,32 @@ static apr_status_t afb_prime_join(void *data)
     afb_prime_t *pr = data;
     apr_status_t rv;
     if (pr->thread)
-        apr_thread_join(&rv, pr->thread); /* at most one timeout per provider */
+        apr_thread_join(&rv, pr->thread); /* at most one timeout */
     apr_pool_destroy(pr->pool);
     return APR_SUCCESS;
 }
 
-void afb_oidc_prime(apr_pool_t *pchild, apr_array_header_t *all)
+static void afb_oidc_prime(afb_provider_t *prov, apr_pool_t *pchild)
 {
     afb_prime_t *pr = apr_pcalloc(pchild, sizeof(*pr));
-    int i, any = 0;
-    for (i = 0; i < all->nelts; i++)
-        any |= APR_ARRAY_IDX(all, i, afb_provider_t *)->conf.type == AFB_PROV_OIDC;
     /* The thread's pools come from a pool of its own: pchild is shared with the worker
      * threads and its pool tree is not safe to change from two threads. */
-    if (!any || apr_pool_create_unmanaged_ex(&pr->pool, NULL, NULL) != APR_SUCCESS)
+    if (apr_pool_create_unmanaged_ex(&pr->pool, NULL, NULL) != APR_SUCCESS)
         return;
-    pr->all = all;
+    pr->prov = prov;
     if (apr_thread_create(&pr->thread, NULL, afb_prime_run, pr, pr->pool) == APR_SUCCESS)
         apr_pool_cleanup_register(pchild, pr, afb_prime_join, apr_pool_cleanup_null);
     else
         apr_pool_destroy(pr->pool);
 }
 
-afb_status_t afb_oidc_health_probe(afb_provider_t *prov, apr_pool_t *p, const char **reason)
+static void afb_oidc_child_init(afb_provider_t *prov, apr_pool_t *pchild, afb_http_t *http)
 {
     afb_oidc_rt_t *rt = prov->runtime;
-    if (!rt || !rt->op) {
-        *reason = "not initialised";
-        return AFB_ERR;
-    }
-    return afb_oidc_probe(rt->op, p, apr_time_now(), reason);
+    const char *why = NULL;
+    if (afb_oidc_provider_create(pchild, &rt->conf, http, &rt->op, &why) != AFB_OK)
+        rt->op = NULL;
+    afb_oidc_prime(prov, pchild);
 }
 
 /* ---- starting: the redirect to the OpenID Provider ---- */
@@ -203,7 +207,7 @@ static int afb_host_is_ours(request_rec *r)
 
 static const char *afb_pending_prefix(request_rec *r)
 {
-    return apr_pstrcat(r->pool, afb_main_conf()->cookie_name, "_oidc_", NULL);
+    return apr_pstrcat(r->pool, afb_module(r->server)->cookie_name, "_oidc_", NULL);
 }
 
 /* Pending cookies are named PREFIX + 8 hex digits of the start time + 12 characters of the
@@ -214,38 +218,11 @@ static const char *afb_pending_new_name(request_rec *r, const char *state)
                         (unsigned long)(apr_time_sec(apr_time_now()) & 0xffffffffUL), state);
 }
 
-typedef struct {
-    request_rec *r;
-    const char *prefix;
-    apr_array_header_t *names;
-} afb_pending_scan_t;
-
-static int afb_pending_each(void *baton, const char *key, const char *val)
-{
-    afb_pending_scan_t *ps = baton;
-    apr_size_t n = strlen(ps->prefix);
-    const char *s = val;
-    (void)key;
-    while (s && *s) {
-        const char *eq, *end;
-        while (*s == ' ' || *s == ';')
-            s++;
-        end = strchr(s, ';');
-        eq = strchr(s, '=');
-        if (eq && (!end || eq < end) && !strncmp(s, ps->prefix, n) && eq - s == (long)n + 20)
-            APR_ARRAY_PUSH(ps->names, const char *) = apr_pstrndup(ps->r->pool, s,
-                                                                   (apr_size_t)(eq - s));
-        s = end;
-    }
-    return 1;
-}
-
+/* The pending cookies this browser sent: PREFIX + 20 characters. */
 static apr_array_header_t *afb_pending_names(request_rec *r)
 {
-    afb_pending_scan_t ps = {r, afb_pending_prefix(r), NULL};
-    ps.names = apr_array_make(r->pool, 4, sizeof(const char *));
-    apr_table_do(afb_pending_each, &ps, r->headers_in, "Cookie", NULL);
-    return ps.names;
+    const char *prefix = afb_pending_prefix(r);
+    return afb_cookie_names(r, prefix, strlen(prefix) + 20);
 }
 
 static int afb_name_cmp(const void *a, const void *b)
@@ -253,7 +230,13 @@ static int afb_name_cmp(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static void afb_pending_set(request_rec *r, const char *name, const char *value, long max_age);
+/* Lax whatever AuthFallbackCookie says: the OP's redirect back is a cross-site top-level GET,
+ * which Strict would strip the state from. Path=/ so the protected location can see (and
+ * bound) them; the fixups remove them before the backend. */
+static void afb_pending_set(request_rec *r, const char *name, const char *value, long max_age)
+{
+    afb_cookie_set_lax(r, name, value, max_age);
+}
 
 /* Keep the Cookie header bounded: the oldest pending sign-ins beyond the limit are dropped. */
 static void afb_pending_bound(request_rec *r)
@@ -279,21 +262,8 @@ static const char *afb_pending_find(request_rec *r, const char *state)
     return NULL;
 }
 
-static void afb_pending_set(request_rec *r, const char *name, const char *value, long max_age)
-{
-    /* Lax whatever AuthFallbackCookie says: the OP's redirect back is a cross-site top-level
-     * GET, which Strict would strip the state from. Path=/ so the protected location can see
-     * (and bound) them; the fixups remove them before the backend. */
-    afb_server_conf_t *conf = afb_main_conf();
-    const char *secure = (conf->cookie_secure == AFB_SECURE_ON ||
-                          (conf->cookie_secure == AFB_SECURE_AUTO &&
-                           !strcmp(ap_http_scheme(r), "https"))) ? "; Secure" : "";
-    apr_table_addn(r->err_headers_out, "Set-Cookie",
-                   apr_psprintf(r->pool, "%s=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%ld%s",
-                                name, value, max_age, secure));
-}
 
-int afb_oidc_start(request_rec *r, afb_provider_t *prov, const afb_flow_t *flow,
+static int afb_oidc_start(request_rec *r, afb_provider_t *prov, const afb_flow_t *flow,
                    int *unreachable)
 {
     afb_oidc_rt_t *rt = prov->runtime;
@@ -306,7 +276,7 @@ int afb_oidc_start(request_rec *r, afb_provider_t *prov, const afb_flow_t *flow,
             *unreachable = 1;
             return DECLINED;
         }
-        return afb_unavailable_page(r, flow->location);
+        return afb_unavailable_page(r);
     }
     if (!afb_host_is_ours(r))
         return afb_bad_request(r, "This site is not signed in to under this address: use "
@@ -325,7 +295,7 @@ int afb_oidc_start(request_rec *r, afb_provider_t *prov, const afb_flow_t *flow,
             *unreachable = 1; /* the caller moves the person on to the next path */
             return DECLINED;
         }
-        return afb_unavailable_page(r, flow->location);
+        return afb_unavailable_page(r);
     }
     memset(&pend, 0, sizeof(pend));
     pend.provider = prov->conf.name;
@@ -337,8 +307,8 @@ int afb_oidc_start(request_rec *r, afb_provider_t *prov, const afb_flow_t *flow,
     pend.degraded = flow->degraded;
     pend.lifetime = flow->lifetime;
     pend.expires = apr_time_now() + apr_time_from_sec(AFB_OIDC_PENDING_LIFETIME);
-    if (afb_oidc_pending_seal(afb_main_conf()->keyring, r->pool, &pend, &sealed) != AFB_OK)
-        return afb_unavailable_page(r, flow->location);
+    if (afb_oidc_pending_seal(afb_module(r->server)->keyring, r->pool, &pend, &sealed) != AFB_OK)
+        return afb_unavailable_page(r);
     afb_pending_bound(r);
     afb_pending_set(r, afb_pending_new_name(r, ar.state), sealed, AFB_OIDC_PENDING_LIFETIME);
     return afb_redirect(r, HTTP_MOVED_TEMPORARILY, ar.url);
@@ -346,18 +316,9 @@ int afb_oidc_start(request_rec *r, afb_provider_t *prov, const afb_flow_t *flow,
 
 /* ---- the callback ---- */
 
-static void afb_oidc_failure(request_rec *r, const afb_oidc_pending_t *pend, const char *user,
-                             const char *reason)
+static void afb_oidc_failure(request_rec *r, const afb_oidc_pending_t *pend, const char *reason)
 {
-    afb_event_t *ev = afb_event(r, "auth.failure");
-    if (pend)
-        afb_health_counter(afb_provider_find(r->server, pend->provider),
-                           AFB_HEALTH_COUNT_FAILURE);
-    afb_event_str(ev, "user", user);
-    afb_event_str(ev, "path", pend ? pend->provider : NULL);
-    afb_event_str(ev, "reason", reason);
-    afb_event_str(ev, "client", afb_client_ip(r));
-    afb_event_emit(ev);
+    afb_auth_failure(r, pend ? pend->provider : NULL, NULL, NULL, reason);
 }
 
 static int afb_retry_page(request_rec *r, int status, const char *title, const char *text,
@@ -385,7 +346,7 @@ static int afb_state_used(request_rec *r, const char *state)
 {
     unsigned char mac[32];
     int used = 0;
-    if (afb_keyring_mac(afb_main_conf()->keyring, state, strlen(state), mac) != AFB_OK)
+    if (afb_keyring_mac(afb_module(r->server)->keyring, state, strlen(state), mac) != AFB_OK)
         return 0;
     if (afb_cache_once(r, apr_pstrcat(r->pool, "oidc:", afb_b64url_encode(r->pool, mac, 18),
                                       NULL), apr_time_from_sec(AFB_OIDC_PENDING_LIFETIME),
@@ -403,7 +364,7 @@ static int afb_oidc_infra_failure(request_rec *r, afb_provider_t *prov,
                   "AFB00025: provider %s: sign-in failed at the token endpoint: %s",
                   prov->conf.name, why ? why : "unknown");
     afb_health_passive(prov, why);
-    afb_oidc_failure(r, pend, NULL, apr_pstrcat(r->pool, "infrastructure:", why ? why : "", NULL));
+    afb_oidc_failure(r, pend, apr_pstrcat(r->pool, "infrastructure:", why ? why : "", NULL));
     /* An HTTP error answer could be provoked with a made-up code: only a failure to reach the
      * OP at all (or a refusal of our own credentials) moves the person on at once; otherwise
      * they retry, and the checker decides within seconds whether the OP is down. */
@@ -438,21 +399,22 @@ static int afb_oidc_finish(request_rec *r, const afb_oidc_pending_t *pend, const
     afb_flow_t flow;
     const char *why = NULL;
     afb_status_t st;
-    if (!rt || !rt->op || prov->conf.type != AFB_PROV_OIDC) /* renamed, removed or retyped */
+    if (!rt || !rt->op || prov->ops != &afb_prov_oidc) /* renamed, removed or retyped */
         return afb_flow_lost_page(r, AFB_EEXPIRED, pend->return_to);
     st = afb_oidc_redeem(rt->op, r->pool, apr_time_now(), code, afb_redirect_uri(r, prov),
                          pend->code_verifier, pend->nonce, &id, &why);
     if (afb_oidc_is_infra(st))
         return afb_oidc_infra_failure(r, prov, pend, st, why);
     if (st != AFB_OK) {
-        afb_oidc_failure(r, pend, NULL, why ? why : afb_status_str(st));
+        afb_oidc_failure(r, pend, why ? why : afb_status_str(st));
         return afb_retry_page(r, HTTP_FORBIDDEN, "Sign-in failed",
                               "The identity provider's answer could not be accepted.",
                               pend->return_to);
     }
     memset(&flow, 0, sizeof(flow));
     if ((flow.user = afb_oidc_user(r, prov, id.user)) == NULL) {
-        afb_oidc_failure(r, pend, afb_name_for_log(r->pool, id.user), "unknown_user");
+        afb_auth_failure(r, pend->provider, NULL, afb_name_for_log(r->pool, id.user),
+                         "unknown_user");
         return afb_retry_page(r, HTTP_FORBIDDEN, "Sign-in failed",
                               "This account cannot sign in here.", pend->return_to);
     }
@@ -465,7 +427,7 @@ static int afb_oidc_finish(request_rec *r, const afb_oidc_pending_t *pend, const
     return afb_issue_session(r, &flow, id.mfa ? prov->conf.name : "none", id.claims);
 }
 
-int afb_callback_handler(request_rec *r)
+static int afb_callback_handler(request_rec *r)
 {
     apr_table_t *q = NULL;
     const char *state, *code, *err, *cookie, *name;
@@ -486,26 +448,33 @@ int afb_callback_handler(request_rec *r)
         return afb_retry_page(r, HTTP_BAD_REQUEST, "Sign-in expired",
                               "No sign-in is in progress in this browser, or it has expired.",
                               "/");
-    st = afb_oidc_pending_open(afb_main_conf()->keyring, r->pool, cookie, state, apr_time_now(),
-                               &pend);
+    st = afb_oidc_pending_open(afb_module(r->server)->keyring, r->pool, cookie, state,
+                               apr_time_now(), &pend);
     if (st != AFB_OK) {
-        afb_oidc_failure(r, NULL, NULL, st == AFB_EMISMATCH ? "state_mismatch"
+        afb_oidc_failure(r, NULL, st == AFB_EMISMATCH ? "state_mismatch"
                                         : st == AFB_EEXPIRED ? "state_expired" : "state_invalid");
         return afb_retry_page(r, HTTP_BAD_REQUEST, "Sign-in expired",
                               "This sign-in answer does not belong to a sign-in in progress.", "/");
     }
     afb_pending_set(r, name, "", 0);
     if (err) {
-        afb_oidc_failure(r, &pend, NULL, afb_op_error(r->pool, err));
+        afb_oidc_failure(r, &pend, afb_op_error(r->pool, err));
         return afb_retry_page(r, HTTP_FORBIDDEN, "Sign-in refused",
                               "The identity provider did not sign you in.", pend.return_to);
     }
     if (!code || !*code || strlen(code) > 2048)
         return afb_bad_request(r, "The sign-in answer has no code.");
     if (afb_state_used(r, state)) {
-        afb_oidc_failure(r, &pend, NULL, "state_replayed");
+        afb_oidc_failure(r, &pend, "state_replayed");
         return afb_retry_page(r, HTTP_BAD_REQUEST, "Sign-in already used",
                               "This sign-in answer has already been used.", pend.return_to);
     }
     return afb_oidc_finish(r, &pend, code);
 }
+
+const afb_provider_ops_t afb_prov_oidc = {
+    .type = "oidc", .roles = AFB_ROLE_FIRST,
+    .configure = afb_oidc_configure, .child_init = afb_oidc_child_init,
+    .probe = afb_oidc_health_probe,
+    .start = afb_oidc_start, .endpoint = "callback", .handler = afb_callback_handler,
+};

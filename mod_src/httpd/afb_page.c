@@ -1,14 +1,12 @@
-/* Pages the module shows people: the shared HTML frame, the 503 "sign-in unavailable" page,
- * and the quick handler that serves the URLs under AuthFallbackEndpoint before any access
- * control runs (so a protected "/" never hides its own sign-in page). */
+/* What the module's own pages share (afb_page.h): the HTML frame, the 503 "sign-in
+ * unavailable" page, redirects, reading a POSTed form, and the URLs under the endpoint. */
 #include <apr_strings.h>
 #include <http_core.h>
 #include <http_protocol.h>
 #include <http_request.h>
 #include <util_filter.h>
 
-#include "afb_httpd.h"
-#include "afb_endpoints.h"
+#include "afb_page.h"
 #include "afb_brand.h"
 #include "authfb/util.h"
 
@@ -35,7 +33,7 @@ void afb_nocache(request_rec *r)
     apr_table_setn(r->err_headers_out, "Referrer-Policy", "no-referrer");
     apr_table_setn(r->err_headers_out, "Content-Security-Policy",
                    apr_pstrcat(r->pool, "default-src 'none'; style-src 'unsafe-inline'; img-src ",
-                               afb_brand_img_src(), "; form-action 'self'; "
+                               afb_brand_img_src(r), "; form-action 'self'; "
                                "frame-ancestors 'none'", NULL));
 }
 
@@ -71,9 +69,8 @@ int afb_page_end(request_rec *r, int status, const char *title, const char *body
     return afb_page_frame(r, status, title, body_html, 1);
 }
 
-int afb_unavailable_page(request_rec *r, const char *location)
+int afb_unavailable_page(request_rec *r)
 {
-    (void)location;
     apr_table_setn(r->err_headers_out, "Retry-After",
                    apr_itoa(r->pool, AFB_RETRY_AFTER));
     return afb_page_end(r, HTTP_SERVICE_UNAVAILABLE, "Sign-in temporarily unavailable",
@@ -90,7 +87,7 @@ int afb_bad_request(request_rec *r, const char *what)
 }
 
 /* Read a POSTed body of at most max bytes into a NUL-terminated buffer. */
-int afb_read_body(request_rec *r, apr_size_t max, char **out, apr_size_t *outlen)
+static int afb_read_body(request_rec *r, apr_size_t max, char **out, apr_size_t *outlen)
 {
     apr_bucket_brigade *bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     char *buf = apr_palloc(r->pool, max + 1);
@@ -140,32 +137,32 @@ int afb_read_form(request_rec *r, apr_table_t **form)
     return OK;
 }
 
-static int afb_endpoint_is(request_rec *r, const char *prefix, const char *name)
+const char *afb_client_ip(request_rec *r)
 {
-    apr_size_t n = strlen(prefix);
-    return !strncmp(r->uri, prefix, n) && r->uri[n] == '/' && !strcmp(r->uri + n + 1, name);
+    return r->useragent_ip ? r->useragent_ip : r->connection->client_ip;
 }
 
-int afb_quick_handler(request_rec *r, int lookup)
+int afb_redirect(request_rec *r, int status, const char *location)
 {
-    afb_server_conf_t *conf = afb_main_conf();
-    apr_size_t n;
-    if (lookup || !conf || !conf->all || !conf->all->nelts || !r->uri)
-        return DECLINED;
-    n = strlen(conf->endpoint);
-    if (strncmp(r->uri, conf->endpoint, n) || r->uri[n] != '/')
-        return DECLINED;
-    if (r->method_number != M_GET && r->method_number != M_POST) {
-        apr_table_setn(r->err_headers_out, "Allow", "GET, POST");
-        return HTTP_METHOD_NOT_ALLOWED;
-    }
-    if (afb_endpoint_is(r, conf->endpoint, "login"))
-        return afb_login_handler(r);
-    if (afb_endpoint_is(r, conf->endpoint, "mfa"))
-        return afb_mfa_handler(r);
-    if (afb_endpoint_is(r, conf->endpoint, "logout"))
-        return afb_logout_handler(r);
-    if (afb_endpoint_is(r, conf->endpoint, "callback"))
-        return afb_callback_handler(r);
-    return DECLINED;
+    afb_nocache(r);
+    apr_table_setn(r->err_headers_out, "Location", location);
+    return status;
+}
+
+const char *afb_endpoint_url(request_rec *r, const char *name, const char *return_to)
+{
+    const char *base = apr_pstrcat(r->pool, afb_module(r->server)->endpoint, "/", name, NULL);
+    if (!return_to)
+        return base;
+    return apr_pstrcat(r->pool, base, "?return=",
+                       afb_pct_encode_path(r->pool, return_to), NULL);
+}
+
+int afb_is_browser(request_rec *r)
+{
+    const char *accept = apr_table_get(r->headers_in, "Accept");
+    const char *xrw = apr_table_get(r->headers_in, "X-Requested-With");
+    if (xrw && !strcasecmp(xrw, "XMLHttpRequest"))
+        return 0;
+    return accept && ap_strcasestr(accept, "text/html") != NULL;
 }

@@ -1,0 +1,121 @@
+/* The password form under the endpoint (/login; afb_login_form.h), for every first factor
+ * whose type gives its secret in a form of the module (ops->form "login"): the person's
+ * user name and password, judged by the path's verify(). It acts only on what the sealed
+ * flow cookie says, carries a CSRF token, is never cached, and says the same thing for an
+ * unknown user as for a wrong password. */
+#include <apr_strings.h>
+#include <http_core.h>
+#include <http_protocol.h>
+#include <http_request.h>
+
+#include "afb_login_form.h"
+#include "afb_flow.h"
+#include "afb_health.h"
+#include "afb_mfa_chain.h"
+#include "afb_page.h"
+#include "afb_provider.h"
+#include "afb_session.h"
+#include "afb_throttle.h"
+#include "authfb/names.h"
+#include "authfb/session.h"
+#include "authfb/util.h"
+
+APLOG_USE_MODULE(auth_fallback);
+
+#define AFB_BAD_CREDENTIALS "The user name or password is incorrect."
+
+static int afb_login_form(request_rec *r, const afb_flow_t *flow, const char *error,
+                          const char *user)
+{
+    const char *action = afb_html_escape(r->pool, afb_endpoint_url(r, "login", NULL));
+    return afb_page(r, HTTP_OK, "Sign in", apr_pstrcat(r->pool,
+        error ? "<p class=\"err\" role=\"alert\">" : "", error ? error : "",
+        error ? "</p>" : "",
+        flow->degraded ? "<p class=\"note\">The usual sign-in service is unavailable; "
+                         "you are signing in through a fallback path.</p>" : "",
+        "<form method=\"post\" action=\"", action, "\" autocomplete=\"off\">"
+        "<input type=\"hidden\" name=\"csrf\" value=\"", afb_html_escape(r->pool, flow->csrf),
+        "\"><label for=\"user\">User name</label>"
+        "<input type=\"text\" id=\"user\" name=\"user\" autocomplete=\"username\" "
+        "autocapitalize=\"none\" autocorrect=\"off\" spellcheck=\"false\" required",
+        user ? "" : " autofocus", " value=\"", afb_html_escape(r->pool, user ? user : ""), "\">"
+        "<label for=\"password\">Password</label>"
+        "<input type=\"password\" id=\"password\" name=\"password\" "
+        "autocomplete=\"current-password\" required", user ? " autofocus" : "", ">"
+        "<button type=\"submit\">Sign in</button></form>", NULL));
+}
+
+/* The failure of a typed name: an unknown one is recorded as typed (normalized, cut and
+ * escaped: an operator tells a typo from an attack), a known one by its canonical name. */
+static int afb_login_refused(request_rec *r, afb_flow_t *flow, const afb_provider_t *prov,
+                             afb_status_t st, const char *typed, const char *stored)
+{
+    if (st == AFB_ENOENT)
+        afb_auth_failure(r, flow->path, NULL, afb_name_for_log(r->pool, typed), "unknown_user");
+    else
+        afb_auth_failure(r, flow->path, NULL,
+                         afb_names_user(r->pool, &prov->conf.names, stored), "bad_password");
+    return afb_login_form(r, flow, AFB_BAD_CREDENTIALS, typed);
+}
+
+/* Judge the name and password with the path's verify(). The path's name rules come first:
+ * throttling, lookup and logging see one name per person; a name the rules refuse is nobody
+ * here (counted per client only). */
+static int afb_login_judge(request_rec *r, afb_flow_t *flow, afb_provider_t *prov,
+                           const char *user, const char *password)
+{
+    const char *stored = NULL, *why = NULL;
+    afb_attempt_t att;
+    afb_name_t name;
+    afb_status_t st;
+    int status = OK;
+    if (afb_names_apply(r->pool, &prov->conf.names, user, &name) != AFB_OK)
+        name.key = NULL;
+    if (afb_throttled(r, flow, name.key, user, &att, &status))
+        return status;
+    st = prov->ops->verify(r, prov, name.key, password, &stored, &why);
+    if (st == AFB_EIO || st == AFB_ETIMEOUT) /* the provider failed, not the person */
+        st = AFB_ERR;
+    if (st == AFB_OK || st == AFB_ERR)
+        afb_attempt_done(&att);
+    if (st == AFB_OK) {
+        flow->user = afb_names_user(r->pool, &prov->conf.names, stored);
+        return afb_after_first_factor(r, flow);
+    }
+    if (st == AFB_ERR)
+        return afb_unavailable_page(r);
+    return afb_login_refused(r, flow, prov, st, user, stored);
+}
+
+static int afb_login_post(request_rec *r, afb_flow_t *flow)
+{
+    int status = OK;
+    apr_table_t *form = afb_checked_form(r, flow, &status);
+    afb_provider_t *prov = afb_provider_find(r->server, flow->path);
+    const char *user, *password;
+    if (!form)
+        return status;
+    if (!prov || !prov->ops->form || !prov->ops->verify)
+        return afb_unavailable_page(r);
+    user = apr_table_get(form, "user");
+    password = apr_table_get(form, "password");
+    if (!user || !password || !*user || strlen(user) > AFB_SESSION_MAX_FIELD ||
+        strlen(password) > prov->ops->max_secret)
+        return afb_bad_request(r, "The form is incomplete.");
+    if (afb_health_is_down(prov)) {
+        /* The path went down (e.g. a stale store) since the form was shown: route again. */
+        afb_flow_forget(r);
+        return afb_redirect(r, HTTP_SEE_OTHER, flow->return_to);
+    }
+    return afb_login_judge(r, flow, prov, user, password);
+}
+
+static int afb_login_show(request_rec *r, afb_flow_t *flow)
+{
+    return afb_login_form(r, flow, NULL, NULL);
+}
+
+int afb_login_handler(request_rec *r)
+{
+    return afb_form_serve(r, AFB_FLOW_PASSWORD, afb_login_post, afb_login_show);
+}

@@ -1,0 +1,102 @@
+/* How a sign-in ends (afb_session.h): the session cookie issued, or the refusal recorded,
+ * and how it is ended by the person (logout). */
+#include <apr_strings.h>
+#include <http_core.h>
+#include <http_protocol.h>
+
+#include "afb_session.h"
+#include "afb_cookie.h"
+#include "afb_flow.h"
+#include "afb_health.h"
+#include "afb_log.h"
+#include "afb_page.h"
+#include "afb_provider.h"
+#include "authfb/util.h"
+
+APLOG_USE_MODULE(auth_fallback);
+
+static void afb_auth_success(request_rec *r, const afb_session_t *s)
+{
+    afb_event_t *ev = afb_person_event(r, "auth.success", s->user, s->path);
+    afb_health_counter(afb_provider_find(r->server, s->path), AFB_HEALTH_COUNT_SUCCESS);
+    afb_event_str(ev, "mfa", s->mfa);
+    afb_event_bool(ev, "degraded", s->degraded);
+    afb_person_event_emit(r, ev);
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  "AFB00021: %s signed in through %s with %s%s", s->user, s->path, s->mfa,
+                  s->degraded ? " (fallback path)" : "");
+}
+
+void afb_auth_failure(request_rec *r, const char *path, const char *mfa, const char *user,
+                      const char *reason)
+{
+    afb_event_t *ev = afb_person_event(r, "auth.failure", user, path);
+    if (path)
+        afb_health_counter(afb_provider_find(r->server, path), AFB_HEALTH_COUNT_FAILURE);
+    if (mfa)
+        afb_event_str(ev, "mfa", mfa);
+    afb_event_str(ev, "reason", reason);
+    afb_person_event_emit(r, ev);
+}
+
+typedef struct {
+    afb_session_t *s;
+} afb_claim_fill_t;
+
+static int afb_claim_each(void *baton, const char *key, const char *val)
+{
+    afb_session_t *s = ((afb_claim_fill_t *)baton)->s;
+    if (s->n_claims >= AFB_SESSION_MAX_CLAIMS)
+        return 0;
+    s->claim_name[s->n_claims] = key;
+    s->claim_value[s->n_claims] = val;
+    s->n_claims++;
+    return 1;
+}
+
+int afb_issue_session(request_rec *r, const afb_flow_t *flow, const char *mfa,
+                      const apr_table_t *claims)
+{
+    afb_module_t *mod = afb_module(r->server);
+    afb_session_t s;
+    const char *cookie = NULL;
+    apr_time_t now = apr_time_now();
+    s.user = flow->user;
+    s.path = flow->path;
+    s.mfa = mfa;
+    s.issued = now;
+    s.expires = now + apr_time_from_sec(flow->lifetime);
+    s.degraded = flow->degraded;
+    s.extended = 0;
+    s.n_claims = 0;
+    if (claims) {
+        afb_claim_fill_t fill = {&s};
+        apr_table_do(afb_claim_each, &fill, claims, NULL);
+    }
+    if (afb_session_seal(mod->keyring, r->pool, &s, &cookie) != AFB_OK && s.n_claims) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "AFB01018: claims of %s not passed on: "
+                      "over %d bytes or not plain text", s.user, AFB_SESSION_CLAIMS_BYTES);
+        s.n_claims = 0;
+        cookie = NULL;
+    }
+    if (!cookie && afb_session_seal(mod->keyring, r->pool, &s, &cookie) != AFB_OK)
+        return afb_unavailable_page(r);
+    afb_cookie_set(r, mod->cookie_name, cookie, -1, "/");
+    afb_flow_forget(r);
+    afb_auth_success(r, &s);
+    return afb_redirect(r, HTTP_SEE_OTHER, flow->return_to);
+}
+
+int afb_logout_handler(request_rec *r)
+{
+    const char *ret = NULL;
+    apr_table_t *q = NULL;
+    if (r->args && afb_form_parse(r->pool, r->args, strlen(r->args), 8, &q) == AFB_OK &&
+        apr_table_get(q, "return"))
+        ret = afb_return_sanitize(r->pool, apr_table_get(q, "return"));
+    afb_cookie_clear(r, afb_module(r->server)->cookie_name, "/");
+    afb_flow_forget(r);
+    if (ret)
+        return afb_redirect(r, HTTP_MOVED_TEMPORARILY, ret);
+    return afb_page(r, HTTP_OK, "Signed out", "<p>You have been signed out.</p>");
+}
