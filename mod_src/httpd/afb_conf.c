@@ -33,15 +33,27 @@ static apr_status_t afb_module_gone(void *data)
     return APR_SUCCESS;
 }
 
-/* The module's state for this configuration pass: made with the first server record, in
- * pconf, and found again by every later one (httpd creates server records in pconf). */
+void *afb_kept_block(const char *key, apr_size_t size)
+{
+    void **kept = ap_retained_data_get(key);
+    if (!kept) {
+        kept = ap_retained_data_create(key, sizeof(*kept));
+        *kept = ap_calloc(1, size);
+    }
+    memset(*kept, 0, size);
+    return *kept;
+}
+
+/* The module's state for this configuration pass: made with the first server record and
+ * found again by every later one (httpd creates server records in pconf, which carries the
+ * key); the struct itself is a kept block (what it points to lives in pconf). */
 static afb_module_t *afb_module_get(apr_pool_t *pconf)
 {
     afb_module_t *m = NULL;
     apr_pool_userdata_get((void **)&m, AFB_MODULE_KEY, pconf);
     if (m)
         return m;
-    m = apr_pcalloc(pconf, sizeof(*m));
+    m = afb_kept_block("afb-module", sizeof(*m));
     m->all = apr_array_make(pconf, 8, sizeof(afb_provider_t *));
     m->keyring = afb_keyring_create(pconf);
     m->endpoint = AFB_DEFAULT_ENDPOINT;

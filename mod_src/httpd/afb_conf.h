@@ -102,6 +102,13 @@ void *afb_create_dir_conf(apr_pool_t *p, char *dir);
 void *afb_merge_dir_conf(apr_pool_t *p, void *basev, void *addv);
 
 afb_module_t *afb_module(const server_rec *s);
+
+/* A zeroed block for state that threads may still read while a child exits: httpd destroys
+ * pconf at exit (apr_terminate) while the watchdog's and the workers' threads can still run,
+ * so such state lives in memory that is never freed, one block per key for the life of the
+ * process, cleared for each configuration pass (children of an older generation keep their
+ * own copies). */
+void *afb_kept_block(const char *key, apr_size_t size);
 afb_dir_conf_t *afb_dir_conf(const request_rec *r);
 /* 1 once AuthFallbackProvider was used: the module has work to do in this configuration. */
 int afb_module_active(const afb_module_t *mod);

@@ -38,8 +38,9 @@ typedef struct {
     int cur;             /* the segment of the running generation, -1 before the first */
 } afb_health_retained_t;
 
-/* The health subsystem's state in the module (afb_module_t.health), made in post_config
- * in pconf; children inherit it with the fork. */
+/* The health subsystem's state in the module (afb_module_t.health), made in post_config in
+ * a kept block (afb_kept_block: the checker's threads may outlive pconf in an exiting child);
+ * children inherit it with the fork. */
 struct afb_checker_t {
     afb_module_t *mod;
     server_rec *server;              /* the main server */
@@ -547,7 +548,8 @@ static apr_status_t afb_watchdog_cb(int state, void *data, apr_pool_t *pool)
 static afb_checker_t *afb_checker_new(afb_module_t *mod, apr_pool_t *pconf,
                                             server_rec *s)
 {
-    afb_checker_t *h = apr_pcalloc(pconf, sizeof(*h));
+    afb_checker_t *h = afb_kept_block("afb-checker", sizeof(*h));
+    (void)pconf;
     h->mod = mod;
     h->server = s;
     h->cache_idx = -1;
