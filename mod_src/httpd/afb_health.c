@@ -517,11 +517,13 @@ static void afb_checker_tick(afb_checker_t *h, apr_pool_t *p)
     }
 }
 
+/* data is the checker itself, not a server record: mod_watchdog may call STOPPING from a
+ * cleanup that runs after pconf (and the configuration in it) is gone. */
 static apr_status_t afb_watchdog_cb(int state, void *data, apr_pool_t *pool)
 {
-    server_rec *s = data;
-    afb_checker_t *h = afb_module(s)->health;
-    int n = h->mod->all->nelts;
+    afb_checker_t *h = data;
+    server_rec *s = h->server;
+    int n = state == AP_WATCHDOG_STATE_STARTING ? h->mod->all->nelts : 0;
     switch (state) {
     case AP_WATCHDOG_STATE_STARTING:
         if (apr_thread_pool_create(&h->probe_pool, 1, (apr_size_t)(n < 4 ? 4 : n * 2),
@@ -580,7 +582,7 @@ int afb_health_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
     wd_get = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
     wd_register = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
     if (!wd_get || !wd_register || wd_get(&wd, AFB_WATCHDOG_NAME, 0, 1, pconf) != APR_SUCCESS ||
-        wd_register(wd, AFB_CHECKER_TICK, s, afb_watchdog_cb) != APR_SUCCESS) {
+        wd_register(wd, AFB_CHECKER_TICK, h, afb_watchdog_cb) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
                      "AFB01008: mod_watchdog is needed for health checks");
         return !OK;
