@@ -55,6 +55,7 @@ struct afb_checker_t {
     afb_status_t override_last_error;
     char override_last_warnings[AFB_OVERRIDE_WARNINGS_MAX];
     apr_time_t stale_warned;         /* AFB01010, per process */
+    volatile int stopping;           /* the child is exiting: no new probe */
 };
 
 int afb_health_pre_config(apr_pool_t *pconf)
@@ -206,6 +207,30 @@ static void *APR_THREAD_FUNC afb_probe_task(apr_thread_t *thd, void *data)
 
 /* ---- the shared cache: a dependency with a record of its own ---- */
 
+/* An exiting child destroys pchild first and pconf later (at exit), while the checker's
+ * threads could still run: the probes stop here, with pchild, so none reads a configuration
+ * that is gone. */
+static apr_status_t afb_checker_stop(void *data)
+{
+    afb_checker_t *h = data;
+    apr_thread_pool_t *probes = h->probe_pool;
+    h->stopping = 1;
+    h->probe_pool = NULL;
+    if (probes)
+        apr_thread_pool_destroy(probes);
+    return APR_SUCCESS;
+}
+
+/* A probe for the pool of this process, unless the child is exiting. */
+static apr_status_t afb_probe_push(afb_checker_t *h, apr_thread_start_t task, void *data,
+                                   apr_byte_t priority, void *owner)
+{
+    apr_thread_pool_t *probes = h->probe_pool;
+    if (!probes || h->stopping)
+        return APR_SUCCESS;
+    return apr_thread_pool_push(probes, task, data, priority, owner);
+}
+
 static void afb_cache_transition_report(afb_checker_t *h, const afb_health_transition_t *tr,
                                         apr_pool_t *p)
 {
@@ -262,7 +287,7 @@ static void afb_cache_tick(afb_checker_t *h, apr_time_t now)
     if (due)
         afb_health_begin_probe(rec, now, cfg.timeout);
     afb_hunlock(h);
-    if (due && apr_thread_pool_push(h->probe_pool, afb_cache_probe_task, h,
+    if (due && afb_probe_push(h, afb_cache_probe_task, h,
                                     APR_THREAD_TASK_PRIORITY_NORMAL, NULL) != APR_SUCCESS)
         afb_log(AFB_LOG_ERR, 1208, "cannot start a probe of the shared cache");
 }
@@ -511,7 +536,7 @@ static void afb_checker_tick(afb_checker_t *h, apr_pool_t *p)
         if (due)
             afb_health_begin_probe(rec, now, cfg.timeout);
         afb_hunlock(h);
-        if (due && apr_thread_pool_push(h->probe_pool, afb_probe_task, prov,
+        if (due && afb_probe_push(h, afb_probe_task, prov,
                                         APR_THREAD_TASK_PRIORITY_NORMAL, NULL) != APR_SUCCESS)
             afb_log(AFB_LOG_ERR, 1004, "cannot start a probe of %s", prov->conf.name);
     }
@@ -535,13 +560,11 @@ static apr_status_t afb_watchdog_cb(int state, void *data, apr_pool_t *pool)
                 (long)getpid(), n);
         break;
     case AP_WATCHDOG_STATE_RUNNING:
-        if (h->probe_pool)
+        if (h->probe_pool && !h->stopping)
             afb_checker_tick(h, pool);
         break;
     case AP_WATCHDOG_STATE_STOPPING:
-        if (h->probe_pool)
-            apr_thread_pool_destroy(h->probe_pool);
-        h->probe_pool = NULL;
+        (void)afb_checker_stop(h);
         break;
     }
     return APR_SUCCESS;
@@ -590,9 +613,12 @@ int afb_health_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
     return OK;
 }
 
+
 void afb_health_child_init(apr_pool_t *pchild, server_rec *s)
 {
     afb_checker_t *h = afb_module(s)->health;
+    if (h)
+        apr_pool_cleanup_register(pchild, h, afb_checker_stop, apr_pool_cleanup_null);
     if (h && h->mutex &&
         apr_global_mutex_child_init(&h->mutex, h->mutex_file, pchild) != APR_SUCCESS)
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
