@@ -247,11 +247,12 @@ afb_status_t afb_phs_read_export(apr_pool_t *p, const char *text, size_t len,
                                  afb_phs_stats_t *stats, const char **err)
 {
     apr_hash_t *seen = apr_hash_make(p);
-    char *buf = apr_pmemdup(p, text ? text : "", len + 1);
-    char *cursor = buf, *end = buf + len;
+    size_t n = text != NULL ? len : 0;
+    char *buf = apr_pstrmemdup(p, text != NULL ? text : "", n);
+    char *cursor = buf, *end = buf + n;
     int lineno = 0, accounts = 0;
 
-    afb_cleanse_on_cleanup(p, buf, len + 1);
+    afb_cleanse_on_cleanup(p, buf, n + 1);
     memset(stats->skipped, 0, sizeof(stats->skipped));
     *err = NULL;
     *entries = apr_array_make(p, 64, sizeof(afb_phs_entry_t *));

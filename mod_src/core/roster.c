@@ -128,8 +128,7 @@ afb_status_t afb_roster_parse(apr_pool_t *p, const char *text, size_t len, afb_r
         || (len > hlen && text[hlen] != '\n' && text[hlen] != '\r'))
         return AFB_EINVAL;
     memset(&local, 0, sizeof(local));
-    buf = apr_pmemdup(p, text, len + 1);
-    buf[len] = '\0';
+    buf = apr_pstrmemdup(p, text, len);
     if (afb_lines_each(p, buf, buf + len, AFB_ROSTER_MAX_LINE, parse_record, &c,
                        skips != NULL ? skips : &local, &err) != AFB_OK)
         return AFB_EINVAL;
