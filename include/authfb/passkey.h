@@ -12,12 +12,13 @@
  * lines are skipped. docs/operations.md (Passkey store) documents it for administrators.
  *
  * Parsing: a file without the header is not a passkey store (AFB_EINVAL: the provider is
- * DOWN). A record that cannot be used (bad field, duplicate credential id) is skipped and
- * reported as "line N: reason" in *warnings; the others stay usable. */
+ * DOWN). A record that cannot be used (bad field, duplicate credential id) is left out and
+ * noted in the store's skips ("line N: reason", util.h); the others stay usable. */
 #ifndef AUTHFB_PASSKEY_H
 #define AUTHFB_PASSKEY_H
 
 #include "authfb/common.h"
+#include "authfb/util.h"
 #include "authfb/webauthn.h"
 #include <apr_tables.h>
 
@@ -39,16 +40,20 @@ typedef struct {
 
 typedef struct afb_passkey_store_t afb_passkey_store_t;
 
-/* An empty text (len 0) is an empty store. *warnings (may be NULL) gets the skipped records. */
+/* An empty text (len 0) is an empty store. */
 afb_status_t afb_passkey_store_parse(apr_pool_t *p, const char *text, size_t len,
-                                     afb_passkey_store_t **out,
-                                     apr_array_header_t **warnings) AFB_MUST_CHECK;
+                                     afb_passkey_store_t **out) AFB_MUST_CHECK;
+/* The records the parse left out (never NULL for a parsed store). */
+const afb_skips_t *afb_passkey_store_skips(const afb_passkey_store_t *s);
 int afb_passkey_store_count(const afb_passkey_store_t *s);
 /* The credential with this id (base64url), or NULL. */
 const afb_passkey_t *afb_passkey_store_find(const afb_passkey_store_t *s, const char *id);
 /* The user's credentials (const afb_passkey_t *), oldest first; never NULL. */
 apr_array_header_t *afb_passkey_store_for_user(const afb_passkey_store_t *s, apr_pool_t *p,
                                                const char *user);
+
+/* Every user with a credential, once each (const char *). */
+apr_array_header_t *afb_passkey_store_users(const afb_passkey_store_t *s, apr_pool_t *p);
 
 /* Edits of a parsed store (then afb_passkey_store_format, inside afb_storefile_rewrite).
  * add: AFB_EINVAL for an unusable record, AFB_EMISMATCH when the id is already enrolled,
@@ -69,8 +74,8 @@ const char *afb_passkey_store_format(const afb_passkey_store_t *s, apr_pool_t *p
                                      size_t *len);
 
 /* A label a person typed, made safe for the store: control characters dropped, cut at
- * AFB_PASSKEY_MAX_LABEL bytes on a UTF-8 boundary, surrounding spaces trimmed; `dflt` when
- * nothing is left. */
+ * AFB_PASSKEY_MAX_LABEL bytes on a UTF-8 boundary (invalid UTF-8 dropped), surrounding spaces
+ * trimmed; `dflt` when nothing is left. */
 const char *afb_passkey_label_clean(apr_pool_t *p, const char *in, const char *dflt);
 
 #endif

@@ -12,7 +12,8 @@ typedef enum {
     AFB_PROV_PASSWORD,
     AFB_PROV_TOTP,
     AFB_PROV_RADIUS,
-    AFB_PROV_HTTP_MFA
+    AFB_PROV_HTTP_MFA,
+    AFB_PROV_WEBAUTHN
 } afb_provider_type_t;
 
 typedef struct {
@@ -41,8 +42,8 @@ typedef struct {
 int afb_store_guard_holds(const afb_provider_conf_t *pc, int before, int removed);
 
 const char *afb_provider_type_name(afb_provider_type_t t);
-int afb_provider_is_first_factor(afb_provider_type_t t); /* oidc, password */
-int afb_provider_is_mfa(afb_provider_type_t t);          /* radius, http-mfa, totp */
+int afb_provider_is_first_factor(afb_provider_type_t t); /* oidc, password, webauthn */
+int afb_provider_is_mfa(afb_provider_type_t t);  /* radius, http-mfa, totp, webauthn */
 
 /* Names: 1..32 of [A-Za-z0-9_.-]. */
 int afb_provider_name_valid(const char *name);

@@ -2,11 +2,12 @@
  * file, atomic for every reader (a new copy is written beside it, flushed, then renamed over
  * it) and serialized for every writer:
  *
- *   - within one httpd, by the lock the caller passes (the adapter gives an APR global mutex,
- *     shared by every child and thread);
- *   - across httpd instances sharing the file (several nodes on shared storage), by an
- *     exclusive fcntl lock on `PATH.lock`, taken after the caller's lock and waited for at
- *     most AFB_STORE_LOCK_WAIT.
+ *   - within one process, by a mutex of this file (every store, every thread), and by the
+ *     lock the caller may pass (say an APR global mutex of a whole server);
+ *   - across processes and httpd instances sharing the file (several nodes on shared
+ *     storage), by an exclusive fcntl lock on `PATH.lock`, taken after the mutexes and waited
+ *     for at most AFB_STORE_LOCK_WAIT (fcntl locks belong to a process: its threads take
+ *     turns on the mutex first).
  *
  * Readers never lock: they see the old file or the new one, never a mix. The directory must
  * be writable by the httpd User (the rename happens there). docs/operations.md (Stores the
@@ -37,10 +38,5 @@ typedef afb_status_t (*afb_store_edit_fn)(apr_pool_t *p, void *baton, const char
 afb_status_t afb_storefile_rewrite(apr_pool_t *p, const char *path,
                                    const afb_store_lock_t *lock, afb_store_edit_fn edit,
                                    void *baton, const char **reason) AFB_MUST_CHECK;
-
-/* Read a whole store file (NUL-terminated copy in p). AFB_ENOENT when it does not exist,
- * AFB_EIO / AFB_ETOOBIG with *reason otherwise. */
-afb_status_t afb_storefile_read(apr_pool_t *p, const char *path, const char **text,
-                                size_t *len, const char **reason) AFB_MUST_CHECK;
 
 #endif

@@ -208,6 +208,11 @@ afb_status_t afb_wa_verify_registration(apr_pool_t *p, const afb_wa_rp_t *rp,
                                         afb_wa_credential_t *out, afb_wa_fail_t *fail,
                                         const char **reason) AFB_MUST_CHECK;
 
+/* The script of every passkey form (fixed text; see webauthn.c for the form's data-*
+ * attributes and hidden fields), and its CSP source expression 'sha256-...'. */
+const char *afb_wa_browser_script(void);
+const char *afb_wa_browser_script_csp(apr_pool_t *p);
+
 /* libfido2's one-time initialisation (no device access). Safe to call more than once. */
 void afb_wa_init(void);
 

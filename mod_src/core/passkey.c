@@ -11,6 +11,7 @@
 struct afb_passkey_store_t {
     apr_array_header_t *all;   /* afb_passkey_t *, in file order; removed ones have user NULL */
     apr_hash_t *by_id;         /* id -> afb_passkey_t * */
+    afb_skips_t skips;         /* records left out, with their reasons */
 };
 
 /* ---- fields ---------------------------------------------------------------------------- */
@@ -147,29 +148,23 @@ static afb_passkey_store_t *store_new(apr_pool_t *p)
     return s;
 }
 
-static int is_skippable(const char *line)
-{
-    if (line[0] == '#')
-        return 1;
-    for (; *line; line++)
-        if (*line != ' ' && *line != '\t')
-            return 0;
-    return 1;
-}
+typedef struct {
+    apr_pool_t *p;
+    afb_passkey_store_t *s;
+} take_ctx_t;
 
-static const char *take_line(apr_pool_t *p, afb_passkey_store_t *s, char *line)
+static const char *take_line(void *baton, char *line)
 {
-    afb_passkey_t *c = apr_pcalloc(p, sizeof(*c));
+    take_ctx_t *c = baton;
+    afb_passkey_t *k = apr_pcalloc(c->p, sizeof(*k));
     const char *why;
 
-    if (is_skippable(line))
-        return NULL;
-    if ((why = parse_record(p, line, c)) != NULL)
+    if ((why = parse_record(c->p, line, k)) != NULL)
         return why;
-    if (apr_hash_get(s->by_id, c->id, APR_HASH_KEY_STRING) != NULL)
+    if (apr_hash_get(c->s->by_id, k->id, APR_HASH_KEY_STRING) != NULL)
         return "credential id already enrolled on an earlier line";
-    APR_ARRAY_PUSH(s->all, afb_passkey_t *) = c;
-    apr_hash_set(s->by_id, c->id, APR_HASH_KEY_STRING, c);
+    APR_ARRAY_PUSH(c->s->all, afb_passkey_t *) = k;
+    apr_hash_set(c->s->by_id, k->id, APR_HASH_KEY_STRING, k);
     return NULL;
 }
 
@@ -182,33 +177,28 @@ static int header_ok(const char *text, size_t len)
 }
 
 afb_status_t afb_passkey_store_parse(apr_pool_t *p, const char *text, size_t len,
-                                     afb_passkey_store_t **out, apr_array_header_t **warnings)
+                                     afb_passkey_store_t **out)
 {
     afb_passkey_store_t *s = store_new(p);
-    apr_array_header_t *warn = apr_array_make(p, 4, sizeof(const char *));
-    char *copy, *cursor, *end;
-    int lineno = 0;
+    take_ctx_t c = {p, s};
+    const char *err = NULL;
+    char *copy;
 
     *out = NULL;
-    if (warnings)
-        *warnings = warn;
     if (len > 0 && (text == NULL || !header_ok(text, len)))
         return AFB_EINVAL;
     copy = apr_pstrmemdup(p, len ? text : "", len);
-    cursor = copy;
-    end = copy + len;
-    while (cursor < end) {
-        char *line = NULL;
-        const char *why = afb_next_line(&cursor, end, AFB_PASSKEY_MAX_LINE, &line);
-
-        lineno++;
-        if (why == NULL)
-            why = take_line(p, s, line);
-        if (why != NULL)
-            APR_ARRAY_PUSH(warn, const char *) = apr_psprintf(p, "line %d: %s", lineno, why);
-    }
+    /* A record that cannot be used is left out with its reason; the others still load. */
+    if (afb_lines_each(p, copy, copy + len, AFB_PASSKEY_MAX_LINE, take_line, &c, &s->skips,
+                       &err) != AFB_OK)
+        return AFB_EINVAL;
     *out = s;
     return AFB_OK;
+}
+
+const afb_skips_t *afb_passkey_store_skips(const afb_passkey_store_t *s)
+{
+    return s ? &s->skips : NULL;
 }
 
 int afb_passkey_store_count(const afb_passkey_store_t *s)
@@ -232,6 +222,21 @@ apr_array_header_t *afb_passkey_store_for_user(const afb_passkey_store_t *s, apr
         const afb_passkey_t *c = APR_ARRAY_IDX(s->all, i, const afb_passkey_t *);
         if (c->user && strcmp(c->user, user) == 0)
             APR_ARRAY_PUSH(out, const afb_passkey_t *) = c;
+    }
+    return out;
+}
+
+apr_array_header_t *afb_passkey_store_users(const afb_passkey_store_t *s, apr_pool_t *p)
+{
+    apr_hash_t *seen = apr_hash_make(p);
+    apr_array_header_t *out = apr_array_make(p, 8, sizeof(const char *));
+
+    for (int i = 0; s && i < s->all->nelts; i++) {
+        const afb_passkey_t *c = APR_ARRAY_IDX(s->all, i, const afb_passkey_t *);
+        if (c->user == NULL || apr_hash_get(seen, c->user, APR_HASH_KEY_STRING) != NULL)
+            continue;
+        apr_hash_set(seen, c->user, APR_HASH_KEY_STRING, c);
+        APR_ARRAY_PUSH(out, const char *) = c->user;
     }
     return out;
 }
@@ -324,30 +329,18 @@ const char *afb_passkey_store_format(const afb_passkey_store_t *s, apr_pool_t *p
     return text;
 }
 
-/* Length of the UTF-8 sequence starting with byte b (1 for anything that is not a lead). */
-static size_t utf8_len(unsigned char b)
-{
-    if (b >= 0xf0)
-        return 4;
-    if (b >= 0xe0)
-        return 3;
-    if (b >= 0xc0)
-        return 2;
-    return 1;
-}
-
 const char *afb_passkey_label_clean(apr_pool_t *p, const char *in, const char *dflt)
 {
     char *out = apr_palloc(p, AFB_PASSKEY_MAX_LABEL + 1);
     size_t o = 0;
 
     for (const unsigned char *c = (const unsigned char *)(in ? in : ""); *c;) {
-        size_t n = utf8_len(*c);
-        if (*c < 0x20 || *c == 0x7f) {
-            c++;
+        size_t n = afb_utf8_seq_len(c, strnlen((const char *)c, 4));
+        if (n == 0 || *c < 0x20 || *c == 0x7f) {
+            c++;  /* control characters and invalid UTF-8 are dropped */
             continue;
         }
-        if (o + n > AFB_PASSKEY_MAX_LABEL || strnlen((const char *)c, n) < n)
+        if (o + n > AFB_PASSKEY_MAX_LABEL)
             break;
         memcpy(out + o, c, n);
         o += n;

@@ -6,6 +6,7 @@
  * value out of range is refused with a message naming the word. */
 #include "authfb/provider.h"
 #include "authfb/util.h"
+#include "authfb/webauthn.h"
 
 #include <string.h>
 #include <apr_strings.h>
@@ -403,6 +404,47 @@ static const key_spec_t password_keys[] = {
 static const key_spec_t totp_keys[] = {
     { "window", "1", 0, check_window },
     { "max_delete", "500", 0, check_max_delete },
+    { "enroll", "off", 0, check_on_off },
+    { NULL, NULL, 0, NULL }
+};
+
+/* A host name (no scheme, port or path): letters, digits, '.', '-'. */
+static const char *check_rp_id(apr_pool_t *p, afb_provider_conf_t *out, const char *word,
+                               const char **val)
+{
+    (void)out;
+    if (!host_chars_ok(*val, strlen(*val), ".-") || strlen(*val) > 253)
+        return apr_psprintf(p, "%s: must be a host name (e.g. sso.example.com)", word);
+    return NULL;
+}
+
+static const char *check_origins(apr_pool_t *p, afb_provider_conf_t *out, const char *word,
+                                 const char **val)
+{
+    afb_wa_rp_t rp;
+    const char *why = NULL;
+
+    (void)out;
+    if (afb_wa_origins_parse(p, *val, &rp, &why) != AFB_OK)
+        return apr_psprintf(p, "%s: %s", word, why);
+    return NULL;
+}
+
+static const char *check_uv(apr_pool_t *p, afb_provider_conf_t *out, const char *word,
+                            const char **val)
+{
+    afb_wa_uv_t uv;
+
+    (void)out;
+    if (afb_wa_uv_parse(*val, &uv) != AFB_OK)
+        return apr_psprintf(p, "%s: must be required, preferred or discouraged", word);
+    return NULL;
+}
+
+static const key_spec_t webauthn_keys[] = {
+    { "rp_id", NULL, 0, check_rp_id },
+    { "origins", NULL, 0, check_origins },
+    { "user_verification", "required", 0, check_uv },
     { NULL, NULL, 0, NULL }
 };
 
@@ -426,6 +468,7 @@ static const type_spec_t types[] = {
     { "totp", AFB_PROV_TOTP, check_path_arg, totp_keys, AFB_NAMES_EXACT },
     { "radius", AFB_PROV_RADIUS, check_hostport_arg, radius_keys, AFB_NAMES_EXACT },
     { "http-mfa", AFB_PROV_HTTP_MFA, check_url_arg, http_mfa_keys, AFB_NAMES_EXACT },
+    { "webauthn", AFB_PROV_WEBAUTHN, check_path_arg, webauthn_keys, AFB_NAMES_EXACT },
     { NULL, AFB_PROV_OIDC, NULL, NULL, AFB_NAMES_EXACT }
 };
 
@@ -468,12 +511,13 @@ const char *afb_provider_type_name(afb_provider_type_t t)
 
 int afb_provider_is_first_factor(afb_provider_type_t t)
 {
-    return t == AFB_PROV_OIDC || t == AFB_PROV_PASSWORD;
+    return t == AFB_PROV_OIDC || t == AFB_PROV_PASSWORD || t == AFB_PROV_WEBAUTHN;
 }
 
 int afb_provider_is_mfa(afb_provider_type_t t)
 {
-    return t == AFB_PROV_RADIUS || t == AFB_PROV_HTTP_MFA || t == AFB_PROV_TOTP;
+    return t == AFB_PROV_RADIUS || t == AFB_PROV_HTTP_MFA || t == AFB_PROV_TOTP
+           || t == AFB_PROV_WEBAUTHN;
 }
 
 int afb_provider_name_valid(const char *name)

@@ -1,7 +1,9 @@
 /* Read-modify-write of a store file the module owns (include/authfb/storefile.h). */
 #include "authfb/storefile.h"
+#include "authfb/file.h"
 #include "authfb/util.h"
 
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 #include <apr_file_info.h>
@@ -11,6 +13,10 @@
 
 #define LOCK_POLL apr_time_from_msec(10)
 
+/* The threads of one process take turns before the fcntl lock, which is the process's. A
+ * static initializer: no creation to race on. */
+static pthread_mutex_t storefile_mutex = PTHREAD_MUTEX_INITIALIZER;
+
 static const char *sys_reason(apr_pool_t *p, const char *what, const char *path,
                               apr_status_t rv)
 {
@@ -18,42 +24,6 @@ static const char *sys_reason(apr_pool_t *p, const char *what, const char *path,
 
     return apr_psprintf(p, "cannot %s %s: %s", what, path,
                         apr_strerror(rv, ebuf, sizeof(ebuf)));
-}
-
-afb_status_t afb_storefile_read(apr_pool_t *p, const char *path, const char **text,
-                                size_t *len, const char **reason)
-{
-    apr_file_t *f = NULL;
-    apr_finfo_t fi;
-    apr_size_t got = 0;
-    char *buf;
-    apr_status_t rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, 0, p);
-
-    if (APR_STATUS_IS_ENOENT(rv))
-        return AFB_ENOENT;
-    if (rv == APR_SUCCESS)
-        rv = apr_file_info_get(&fi, APR_FINFO_SIZE, f);
-    if (rv == APR_SUCCESS && fi.size > AFB_STORE_MAX_BYTES) {
-        apr_file_close(f);
-        *reason = apr_psprintf(p, "%s is larger than %d bytes", path, AFB_STORE_MAX_BYTES);
-        return AFB_ETOOBIG;
-    }
-    if (rv == APR_SUCCESS) {
-        buf = apr_palloc(p, (apr_size_t)fi.size + 1);
-        rv = apr_file_read_full(f, buf, (apr_size_t)fi.size, &got);
-        if (rv == APR_EOF)
-            rv = APR_SUCCESS;
-        buf[got] = '\0';
-        *text = buf;
-        *len = got;
-    }
-    if (f)
-        apr_file_close(f);
-    if (rv != APR_SUCCESS) {
-        *reason = sys_reason(p, "read", path, rv);
-        return AFB_EIO;
-    }
-    return AFB_OK;
 }
 
 /* The cross-instance lock: fcntl on PATH.lock, polled up to AFB_STORE_LOCK_WAIT. */
@@ -129,16 +99,23 @@ static afb_status_t replace_file(apr_pool_t *p, const char *path, const char *te
 static afb_status_t rewrite_locked(apr_pool_t *p, const char *path, afb_store_edit_fn edit,
                                    void *baton, const char **reason)
 {
-    const char *text = "", *out = NULL;
-    size_t len = 0, out_len = 0;
-    afb_status_t st = afb_storefile_read(p, path, &text, &len, reason);
+    char *text = NULL;
+    const char *out = NULL, *why = NULL;
+    apr_size_t len = 0;
+    size_t out_len = 0;
+    afb_status_t st = afb_file_read(p, path, AFB_STORE_MAX_BYTES, &text, &len, NULL, &why);
 
     if (st == AFB_ENOENT) {
-        text = "";
+        text = apr_pstrdup(p, "");
         len = 0;
     }
-    else if (st != AFB_OK) {
+    else if (st == AFB_ETOOBIG) {
+        *reason = apr_psprintf(p, "%s is larger than %d bytes", path, AFB_STORE_MAX_BYTES);
         return st;
+    }
+    else if (st != AFB_OK) {
+        *reason = apr_psprintf(p, "cannot read %s: %s", path, why);
+        return AFB_EIO;
     }
     st = edit(p, baton, text, len, &out, &out_len);
     if (st != AFB_OK)
@@ -165,12 +142,14 @@ afb_status_t afb_storefile_rewrite(apr_pool_t *p, const char *path,
         *reason = "cannot take the store lock";
         return st;
     }
+    pthread_mutex_lock(&storefile_mutex);
     st = file_lock(p, path, &lf, reason);
     if (st == AFB_OK) {
         st = rewrite_locked(p, path, edit, baton, reason);
         apr_file_unlock(lf);
         apr_file_close(lf);
     }
+    pthread_mutex_unlock(&storefile_mutex);
     if (own)
         lock->unlock(lock->baton);
     return st;

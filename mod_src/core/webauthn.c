@@ -11,6 +11,7 @@
 #include <fido/es256.h>
 #include <fido/rs256.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #define WA_PURPOSE "webauthn"
@@ -723,4 +724,58 @@ afb_status_t afb_wa_verify_registration(apr_pool_t *p, const afb_wa_rp_t *rp,
     out->sign_count = a.sign_count;
     out->uv = (a.flags & AFB_WA_FLAG_UV) != 0;
     return AFB_OK;
+}
+
+/* ---- the browser side ------------------------------------------------------------------- */
+
+/* One script for every passkey form: a form with data-passkey="get|create" and data-challenge,
+ * data-rp, data-uv (and, for create, data-user, data-userid, data-exclude; for get, data-allow)
+ * runs the ceremony on submit and posts the answer in its hidden fields. Fixed text, allowed
+ * by its hash in the pages' Content-Security-Policy. */
+static const char wa_script[] =
+    "(function(){"
+    "function enc(b){var a=new Uint8Array(b),s='';for(var i=0;i<a.length;i++)"
+    "s+=String.fromCharCode(a[i]);return btoa(s).replace(/\\+/g,'-').replace(/\\//g,'_')"
+    ".replace(/=+$/,'');}"
+    "function dec(s){s=s.replace(/-/g,'+').replace(/_/g,'/');while(s.length%4)s+='=';"
+    "var b=atob(s),a=new Uint8Array(b.length);for(var i=0;i<b.length;i++)a[i]=b.charCodeAt(i);"
+    "return a;}"
+    "function ids(s){return(s||'').split(',').filter(Boolean).map(function(x){"
+    "return{type:'public-key',id:dec(x)};});}"
+    "function set(f,n,v){var i=f.querySelector('input[name='+n+']');if(i)i.value=v;}"
+    "document.querySelectorAll('form[data-passkey]').forEach(function(f){"
+    "f.addEventListener('submit',function(ev){"
+    "if(f.dataset.done)return;ev.preventDefault();var d=f.dataset,p,"
+    "o={challenge:dec(d.challenge),userVerification:d.uv,timeout:120000};"
+    "if(d.passkey==='create'){o.rp={id:d.rp,name:d.rpname||d.rp};"
+    "o.user={id:dec(d.userid),name:d.user,displayName:d.user};"
+    "o.pubKeyCredParams=[{type:'public-key',alg:-7},{type:'public-key',alg:-8},"
+    "{type:'public-key',alg:-257}];o.authenticatorSelection={residentKey:'required',"
+    "requireResidentKey:true,userVerification:d.uv};o.attestation='none';"
+    "o.excludeCredentials=ids(d.exclude);p=navigator.credentials.create({publicKey:o});}"
+    "else{o.rpId=d.rp;o.allowCredentials=ids(d.allow);"
+    "p=navigator.credentials.get({publicKey:o});}"
+    "p.then(function(c){var r=c.response;set(f,'credential',c.id);"
+    "set(f,'client_data',enc(r.clientDataJSON));"
+    "if(r.attestationObject)set(f,'attestation',enc(r.attestationObject));"
+    "else{set(f,'authenticator_data',enc(r.authenticatorData));"
+    "set(f,'signature',enc(r.signature));}f.dataset.done='1';f.submit();})"
+    ".catch(function(e){var m=f.querySelector('.pkerr');if(m){m.hidden=false;"
+    "m.textContent='The passkey was not used ('+e.name+'). You can try again.';}});"
+    "});});})();";
+
+const char *afb_wa_browser_script(void)
+{
+    return wa_script;
+}
+
+const char *afb_wa_browser_script_csp(apr_pool_t *p)
+{
+    unsigned char h[SHA256_DIGEST_LENGTH];
+    char *b64 = apr_palloc(p, 2 * sizeof(h) + 4);
+
+    SHA256((const unsigned char *)wa_script, sizeof(wa_script) - 1, h);
+    /* CSP wants standard base64 with padding, as EVP_EncodeBlock writes it */
+    EVP_EncodeBlock((unsigned char *)b64, h, sizeof(h));
+    return apr_pstrcat(p, "'sha256-", b64, "'", NULL);
 }

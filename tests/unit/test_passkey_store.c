@@ -15,6 +15,7 @@
 #include <apr_general.h>
 #include <apr_strings.h>
 
+#include "authfb/file.h"
 #include "authfb/passkey.h"
 #include "authfb/qr.h"
 #include "authfb/storefile.h"
@@ -62,11 +63,13 @@ static void test_parse_skips_bad_records(void **state)
         "erin:AAAC:es256\n",                                /* line 8: fields */
         es_line("frank", "AAAD", 4294967295u, "max"), NULL);
     afb_passkey_store_t *s;
-    apr_array_header_t *warn;
+    const apr_array_header_t *warn;
     const afb_passkey_t *c;
 
     (void)state;
-    assert_int_equal(afb_passkey_store_parse(pool, text, strlen(text), &s, &warn), AFB_OK);
+    assert_int_equal(afb_passkey_store_parse(pool, text, strlen(text), &s), AFB_OK);
+    assert_int_equal(afb_passkey_store_skips(s)->count, 4);
+    warn = afb_passkey_store_skips(s)->notes;
     assert_int_equal(afb_passkey_store_count(s), 2);
     assert_int_equal(warn->nelts, 4);
     assert_non_null(strstr(APR_ARRAY_IDX(warn, 0, const char *), "line 5:"));
@@ -88,13 +91,12 @@ static void test_parse_skips_bad_records(void **state)
 static void test_parse_header_and_empty(void **state)
 {
     afb_passkey_store_t *s;
-    apr_array_header_t *warn;
     static const char junk[] = "alice:$2y$05$abc\n";
 
     (void)state;
-    assert_int_equal(afb_passkey_store_parse(pool, "", 0, &s, &warn), AFB_OK);
+    assert_int_equal(afb_passkey_store_parse(pool, "", 0, &s), AFB_OK);
     assert_int_equal(afb_passkey_store_count(s), 0);
-    assert_int_equal(afb_passkey_store_parse(pool, junk, strlen(junk), &s, &warn), AFB_EINVAL);
+    assert_int_equal(afb_passkey_store_parse(pool, junk, strlen(junk), &s), AFB_EINVAL);
     assert_null(s);
 }
 
@@ -106,7 +108,7 @@ static void test_edits_and_format(void **state)
     size_t len;
 
     (void)state;
-    assert_int_equal(afb_passkey_store_parse(pool, "", 0, &s, NULL), AFB_OK);
+    assert_int_equal(afb_passkey_store_parse(pool, "", 0, &s), AFB_OK);
     memset(&c, 0, sizeof(c));
     c.user = "alice";
     c.id = "AAAA";
@@ -131,7 +133,7 @@ static void test_edits_and_format(void **state)
     assert_int_equal(afb_passkey_store_remove(s, "bob", "AAAB"), AFB_OK);
     assert_int_equal(afb_passkey_store_count(s), 1);
     text = afb_passkey_store_format(s, pool, &len);
-    assert_int_equal(afb_passkey_store_parse(pool, text, len, &again, NULL), AFB_OK);
+    assert_int_equal(afb_passkey_store_parse(pool, text, len, &again), AFB_OK);
     assert_int_equal(afb_passkey_store_count(again), 1);
     assert_int_equal(afb_passkey_store_find(again, "AAAA")->sign_count, 12);
     assert_int_equal(apr_time_sec(afb_passkey_store_find(again, "AAAA")->last_used), 1704070000);
@@ -172,21 +174,22 @@ static void count_unlock(void *b)
 
 static void test_storefile_rewrite(void **state)
 {
-    const char *path = apr_pstrcat(pool, tmpdir, "/passkeys", NULL), *why, *text;
+    const char *path = apr_pstrcat(pool, tmpdir, "/passkeys", NULL), *why;
+    char *text;
     afb_store_lock_t lock = {NULL, count_lock, count_unlock};
     size_t len;
     pid_t child;
     int status;
 
     (void)state;
-    assert_int_equal(afb_storefile_read(pool, path, &text, &len, &why), AFB_ENOENT);
+    assert_int_equal(afb_file_read(pool, path, 1 << 20, &text, &len, NULL, &why), AFB_ENOENT);
     assert_int_equal(afb_storefile_rewrite(pool, path, &lock, append_line, "one\n", &why), AFB_OK);
     assert_int_equal(afb_storefile_rewrite(pool, path, &lock, append_line, "two\n", &why), AFB_OK);
     assert_int_equal(afb_storefile_rewrite(pool, path, &lock, refuse_edit, NULL, &why),
                      AFB_EMISMATCH);
     assert_int_equal(locks, 3);
     assert_int_equal(unlocks, 3);
-    assert_int_equal(afb_storefile_read(pool, path, &text, &len, &why), AFB_OK);
+    assert_int_equal(afb_file_read(pool, path, 1 << 20, &text, &len, NULL, &why), AFB_OK);
     assert_string_equal(text, "one\ntwo\n");
     /* another process (another httpd) holds the file lock past the wait: nothing written */
     child = fork();
@@ -206,7 +209,7 @@ static void test_storefile_rewrite(void **state)
     waitpid(child, &status, 0);
     assert_int_equal(afb_storefile_rewrite(pool, path, NULL, append_line, "three\n", &why),
                      AFB_OK);
-    assert_int_equal(afb_storefile_read(pool, path, &text, &len, &why), AFB_OK);
+    assert_int_equal(afb_file_read(pool, path, 1 << 20, &text, &len, NULL, &why), AFB_OK);
     assert_string_equal(text, "one\ntwo\nthree\n");
 }
 

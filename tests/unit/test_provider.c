@@ -174,6 +174,36 @@ static void test_totp_window(void **state)
                "window=-1: must be an integer from 0 to 10");
 }
 
+static void test_webauthn_keys(void **state)
+{
+    (void)state;
+    expect_ok(parse("passkeys", "webauthn", "/var/lib/auth_fallback/passkeys", NULL));
+    assert_int_equal(conf.type, AFB_PROV_WEBAUTHN);
+    assert_true(afb_provider_is_first_factor(conf.type));
+    assert_true(afb_provider_is_mfa(conf.type));
+    assert_string_equal(param("user_verification"), "required");
+    assert_null(param("rp_id"));
+    assert_null(param("origins"));
+    expect_ok(parse("passkeys", "webauthn", "/p", "rp_id=sso.example.org",
+                    "origins=https://sso.example.org,https://sso.example.org:8443",
+                    "user_verification=preferred", NULL));
+    assert_string_equal(param("rp_id"), "sso.example.org");
+    expect_err_has(parse("passkeys", "webauthn", "/p", "origins=https://a/b", NULL),
+                   "origins=https://a/b: origin 'https://a/b' is not scheme://host[:port]");
+    expect_err_has(parse("passkeys", "webauthn", "/p", "rp_id=sso.example.org:443", NULL),
+                   "rp_id=sso.example.org:443: must be a host name");
+    expect_err_has(parse("passkeys", "webauthn", "/p", "user_verification=yes", NULL),
+                   "must be required, preferred or discouraged");
+    expect_err_has(parse("passkeys", "webauthn", "/p", "window=1", NULL),
+                   "unknown key 'window' for type webauthn");
+    /* totp stores the module writes */
+    expect_ok(parse("apps", "totp", "/t", "enroll=on", NULL));
+    assert_string_equal(param("enroll"), "on");
+    expect_ok(parse("apps", "totp", "/t", NULL));
+    assert_string_equal(param("enroll"), "off");
+    expect_err_has(parse("apps", "totp", "/t", "enroll=yes", NULL), "enroll=yes: must be on or off");
+}
+
 static void test_radius_defaults_and_keys(void **state)
 {
     (void)state;
@@ -473,6 +503,7 @@ int main(void)
         cmocka_unit_test(test_radius_hostport),
         cmocka_unit_test(test_url_args),
         cmocka_unit_test(test_path_args),
+        cmocka_unit_test(test_webauthn_keys),
         cmocka_unit_test(test_type_helpers),
         cmocka_unit_test(test_depends_parse_and_check),
     };
