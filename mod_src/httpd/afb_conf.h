@@ -53,6 +53,8 @@ typedef struct afb_module_t {
     int throttle_v6_prefix;          /* ipv6_prefix= */
     apr_array_header_t *user_headers; /* const char*, every AuthFallbackUserHeader name of the
                                        * configuration: removed from every request */
+    apr_array_header_t *enroll_require; /* const char*, AuthFallbackEnrollRequire; NULL: every
+                                         * oidc provider (afb_enroll.c) */
     /* the shared cache (afb_cache.c) */
     const char *cache_spec;
     const ap_socache_provider_t *cache_prov;   /* NULL: the own table */

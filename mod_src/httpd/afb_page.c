@@ -8,6 +8,7 @@
 
 #include "afb_page.h"
 #include "afb_brand.h"
+#include "authfb/webauthn.h"
 #include "authfb/util.h"
 
 APLOG_USE_MODULE(auth_fallback);
@@ -31,9 +32,11 @@ void afb_nocache(request_rec *r)
     apr_table_setn(r->err_headers_out, "Pragma", "no-cache");
     apr_table_setn(r->err_headers_out, "X-Frame-Options", "DENY");
     apr_table_setn(r->err_headers_out, "Referrer-Policy", "no-referrer");
+    /* the one script the pages carry (passkey forms) is allowed by its hash */
     apr_table_setn(r->err_headers_out, "Content-Security-Policy",
                    apr_pstrcat(r->pool, "default-src 'none'; style-src 'unsafe-inline'; img-src ",
-                               afb_brand_img_src(r), "; form-action 'self'; "
+                               afb_brand_img_src(r), "; script-src ",
+                               afb_wa_browser_script_csp(r->pool), "; form-action 'self'; "
                                "frame-ancestors 'none'", NULL));
 }
 

@@ -15,6 +15,7 @@ extern const afb_provider_ops_t afb_prov_password;
 extern const afb_provider_ops_t afb_prov_totp;
 extern const afb_provider_ops_t afb_prov_radius;
 extern const afb_provider_ops_t afb_prov_httpmfa;
+extern const afb_provider_ops_t afb_prov_webauthn;
 
 static const afb_provider_ops_t *const afb_types[] = {
     &afb_prov_oidc,
@@ -22,6 +23,7 @@ static const afb_provider_ops_t *const afb_types[] = {
     &afb_prov_totp,
     &afb_prov_radius,
     &afb_prov_httpmfa,
+    &afb_prov_webauthn,
     NULL
 };
 

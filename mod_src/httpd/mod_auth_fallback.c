@@ -13,6 +13,7 @@
 #include "afb_brand.h"
 #include "afb_cache.h"
 #include "afb_confcheck.h"
+#include "afb_enroll.h"
 #include "afb_health.h"
 #include "afb_log.h"
 #include "afb_login_form.h"
@@ -122,6 +123,8 @@ static int afb_quick_handler(request_rec *r, int lookup)
         return afb_mfa_handler(r);
     if (afb_endpoint_is(r, conf->endpoint, "logout"))
         return afb_logout_handler(r);
+    if (afb_endpoint_is(r, conf->endpoint, "enroll"))
+        return afb_enroll_handler(r);
     own = afb_registry_endpoint(r->uri + n + 1); /* a provider type's own URL */
     return own ? own(r) : DECLINED;
 }
@@ -137,6 +140,8 @@ static const command_rec afb_cmds[] = {
                   "URL path prefix of the module's own pages (default /auth-fallback)"),
     AP_INIT_RAW_ARGS("AuthFallbackProvider", afb_cmd_provider, NULL, RSRC_CONF,
                      "NAME TYPE ARG [key=value ...]: declare one dependency"),
+    AP_INIT_ITERATE("AuthFallbackEnrollRequire", afb_cmd_enroll_require, NULL, RSRC_CONF,
+                    "Providers whose sessions (with multi-factor) may use the enrollment page"),
     AP_INIT_TAKE1("AuthFallbackCache", afb_cmd_cache, NULL, RSRC_CONF,
                   "socache provider for shared state, e.g. shmcb or redis:HOST:PORT"),
     AP_INIT_TAKE1("AuthFallbackEventLog", afb_cmd_path, AFB_EVENT_LOG_FIELD, RSRC_CONF,

@@ -10,6 +10,8 @@
 //   {"op":"authenticator"[,"options":{...}]} -> {ok, id}   virtual ctap2 authenticator
 //   {"op":"credentials"}                  -> {ok, credentials}  (WebAuthn.getCredentials)
 //   {"op":"remove_authenticator"}         -> {ok}
+//   {"op":"add_credential","credential":{...}} -> {ok}  (WebAuthn.addCredential)
+//   {"op":"posts"}                        -> {ok, posts: [{url, body, headers}]}  POSTs so far
 //   {"op":"eval","js":"..."}              -> {ok, value}
 //   {"op":"close"}                        -> {ok}, then exit
 // Every answer has ok:false and error when the step failed.
@@ -26,6 +28,13 @@ const page = await context.newPage();
 page.setDefaultTimeout(15000);
 const cdp = await context.newCDPSession(page);
 let authenticatorId = null;
+const posts = [];
+page.on('request', async (req) => {
+  if (req.method() !== 'POST') return;
+  const entry = { url: req.url(), body: req.postData(), headers: {} };
+  posts.push(entry);
+  entry.headers = await req.allHeaders().catch(() => ({}));
+});
 
 async function body() {
   await page.waitForLoadState('load');
@@ -79,6 +88,13 @@ const handlers = {
     await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
     authenticatorId = null;
     return {};
+  },
+  async add_credential(c) {
+    await cdp.send('WebAuthn.addCredential', { authenticatorId, credential: c.credential });
+    return {};
+  },
+  async posts() {
+    return { posts };
   },
   async eval(c) {
     return { value: await page.evaluate(c.js) };

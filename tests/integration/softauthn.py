@@ -70,6 +70,11 @@ class SoftKey:
                                        serialization.PrivateFormat.PKCS8,
                                        serialization.NoEncryption()).decode()
 
+    def pkcs8_der(self):
+        return self.priv.private_bytes(serialization.Encoding.DER,
+                                       serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption())
+
     @classmethod
     def from_pem(cls, alg, pem):
         return cls(alg, serialization.load_pem_private_key(pem.encode(), None))
