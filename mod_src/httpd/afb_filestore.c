@@ -9,6 +9,8 @@
 #include <apr_file_io.h>
 #include <apr_file_info.h>
 #include <apr_thread_mutex.h>
+#include <http_core.h>
+#include <unixd.h>
 
 #include "afb_filestore.h"
 #include "afb_health.h"
@@ -42,7 +44,14 @@ struct afb_filestore_t {
     apr_ino_t inode;
     const char *last_error; /* NULL when the file parsed */
     uint64_t held_sig;    /* the copy held back by the deletion guard, 0 = none */
+    uint64_t copy_sig;    /* the copy in use here, 0 = none */
+    const char *kept;     /* where the copy taken into use is kept for every child, or NULL
+                           * (see afb_kept_write) */
 };
+
+/* The kept copy's first line: AFB_KEPT_MAGIC, the copy's identity in 16 hex digits, newline. */
+#define AFB_KEPT_MAGIC "afb-store "
+#define AFB_KEPT_HEAD (sizeof(AFB_KEPT_MAGIC) - 1 + 16 + 1)
 
 static uint64_t afb_store_sig(apr_time_t mtime, apr_off_t size, apr_ino_t inode);
 
@@ -152,6 +161,7 @@ const char *afb_filestore_load_initial(afb_filestore_t *fs, apr_pool_t *ptemp)
         return NULL;
     }
     afb_store_gen_fill(fs, fs->current, fs->parent, data, &fs->current->facts);
+    fs->copy_sig = afb_store_sig(fs->mtime, fs->size, fs->inode);
     if (apr_stat(&fi, fs->prov->conf.arg, APR_FINFO_PROT | APR_FINFO_OWNER, ptemp) == APR_SUCCESS
         && !(fi.protection & (APR_FPROT_GREAD | APR_FPROT_WREAD)))
         afb_log(AFB_LOG_WARN, 1017, "provider %s: %s is readable by its owner only; reloads "
@@ -229,13 +239,116 @@ static int afb_store_removed(apr_pool_t *p, const apr_array_header_t *old,
     return removed;
 }
 
-/* The deletion guard (max_delete=): 1 when the new copy must be held back. */
+/* ---- the copy taken into use, kept for every child ----
+ * A child reads the file when a sign-in reaches it, so it may never have seen the last copy
+ * taken into use before the file changed again. When the next copy is held back, "the last
+ * good copy" must be the same in every child: the child that takes a copy into use keeps its
+ * bytes under DefaultRuntimeDir (auth_fallback/NAME.store, 0600, the httpd User's), and a
+ * child whose copy is not that one loads it from there (docs/operations.md, "The deletion
+ * guard"). */
+
+static void afb_kept_head(char *head, apr_size_t size, uint64_t sig)
+{
+    apr_snprintf(head, size, AFB_KEPT_MAGIC "%016" APR_UINT64_T_HEX_FMT "\n", sig);
+}
+
+static void afb_kept_write(afb_filestore_t *fs, apr_pool_t *p, const char *text,
+                           apr_size_t len, uint64_t sig)
+{
+    const char *tmp;
+    char head[AFB_KEPT_HEAD + 1];
+    apr_file_t *f = NULL;
+    apr_status_t rv;
+    if (!fs->kept)
+        return;
+    tmp = apr_psprintf(p, "%s.%ld.tmp", fs->kept, (long)getpid());
+    afb_kept_head(head, sizeof(head), sig);
+    rv = apr_file_open(&f, tmp, APR_FOPEN_WRITE | APR_FOPEN_CREATE | APR_FOPEN_TRUNCATE,
+                       APR_FPROT_UREAD | APR_FPROT_UWRITE, p);
+    if (rv == APR_SUCCESS)
+        rv = apr_file_write_full(f, head, AFB_KEPT_HEAD, NULL);
+    if (rv == APR_SUCCESS && len)
+        rv = apr_file_write_full(f, text, len, NULL);
+    if (f && apr_file_close(f) != APR_SUCCESS && rv == APR_SUCCESS)
+        rv = APR_EGENERAL;
+    if (rv == APR_SUCCESS)
+        rv = apr_file_rename(tmp, fs->kept, p);
+    if (rv != APR_SUCCESS) {
+        apr_file_remove(tmp, p);
+        afb_log(AFB_LOG_WARN, 1490, "provider %s: cannot keep the copy of %s taken into use "
+                "in %s (%d): a child that missed it keeps its own copy while a later one is "
+                "held back", fs->prov->conf.name, fs->prov->conf.arg, fs->kept, (int)rv);
+    }
+}
+
+/* 1 when the copy kept is sig. */
+static int afb_kept_is(const afb_filestore_t *fs, apr_pool_t *p, uint64_t sig)
+{
+    char head[AFB_KEPT_HEAD + 1], got[AFB_KEPT_HEAD];
+    apr_file_t *f = NULL;
+    apr_size_t n = 0;
+    int same;
+    if (!fs->kept || apr_file_open(&f, fs->kept, APR_FOPEN_READ, 0, p) != APR_SUCCESS)
+        return 0;
+    same = apr_file_read_full(f, got, sizeof(got), &n) == APR_SUCCESS && n == sizeof(got);
+    apr_file_close(f);
+    afb_kept_head(head, sizeof(head), sig);
+    return same && !memcmp(got, head, AFB_KEPT_HEAD);
+}
+
+/* Puts a parsed copy (made in p, which the new generation owns) into use here. */
+static void afb_store_use(afb_filestore_t *fs, apr_pool_t *p, void *data,
+                          const afb_store_facts_t *facts, uint64_t sig)
+{
+    afb_store_gen_t *gen = apr_pcalloc(p, sizeof(*gen));
+    gen->pool = p;
+    afb_store_gen_fill(fs, gen, p, data, facts);
+    gen->refs = 1;
+    afb_gen_unref(fs->current);
+    fs->current = gen;
+    fs->copy_sig = sig;
+    fs->last_error = NULL;
+}
+
+/* This child's copy is not the one taken into use last (it never read that one): it loads
+ * the kept copy, so every child keeps, and compares with, the same last good copy. */
+static void afb_store_catch_up(afb_filestore_t *fs)
+{
+    uint64_t taken = afb_health_store_taken(fs->prov);
+    char head[AFB_KEPT_HEAD + 1], *text = NULL;
+    const char *why = NULL;
+    apr_size_t len = 0;
+    afb_store_facts_t facts;
+    void *data = NULL;
+    apr_pool_t *p;
+    if (!taken || taken == fs->copy_sig || !fs->kept)
+        return;
+    apr_pool_create(&p, fs->parent);
+    afb_kept_head(head, sizeof(head), taken);
+    if (afb_file_read(p, fs->kept, AFB_STORE_MAX_BYTES + AFB_KEPT_HEAD, &text, &len, NULL,
+                      &why) != AFB_OK || len < AFB_KEPT_HEAD ||
+        memcmp(text, head, AFB_KEPT_HEAD) ||
+        afb_store_parse(fs, p, text + AFB_KEPT_HEAD, len - AFB_KEPT_HEAD, &data, &facts)) {
+        apr_pool_destroy(p); /* another copy was taken since, or none was kept */
+        return;
+    }
+    afb_store_use(fs, p, data, &facts, taken);
+    afb_log(AFB_LOG_INFO, 1491, "provider %s: loaded the copy of %s taken into use while "
+            "this process had not read it", fs->prov->conf.name, fs->prov->conf.arg);
+}
+
+/* The deletion guard (max_delete=): 1 when the new copy must be held back. The first child
+ * to read a copy decides for all; every child compares with the copy taken into use last. */
 static int afb_store_guard(afb_filestore_t *fs, apr_pool_t *p, const afb_store_facts_t *fresh,
                            uint64_t sig)
 {
-    const afb_store_facts_t *old = &fs->current->facts;
+    const afb_store_facts_t *old;
     int before, after, removed, decided = afb_health_store_decided(fs->prov, sig);
-    if (!fs->current->data || decided > 0)
+    if (decided > 0)
+        return 0;
+    afb_store_catch_up(fs);
+    old = &fs->current->facts;
+    if (!fs->current->data)
         return 0;
     if (decided < 0) { /* another child held this copy back: so does this one */
         fs->held_sig = sig;
@@ -244,10 +357,8 @@ static int afb_store_guard(afb_filestore_t *fs, apr_pool_t *p, const afb_store_f
     before = old->records;
     after = fresh->records;
     removed = afb_store_removed(p, old->users, fresh->users);
-    if (!afb_store_guard_holds(&fs->prov->conf, before, removed)) {
-        afb_health_store_take(fs->prov, sig);
+    if (!afb_store_guard_holds(&fs->prov->conf, before, removed))
         return 0;
-    }
     if (fs->held_sig != sig && afb_health_store_hold(fs->prov, sig, after, before))
         afb_store_held_report(fs, p, before, after, removed);
     fs->held_sig = sig;
@@ -263,7 +374,7 @@ static void afb_filestore_refresh(afb_filestore_t *fs, apr_time_t now)
     apr_size_t len = 0;
     void *data = NULL;
     afb_store_facts_t facts;
-    afb_store_gen_t *gen;
+    uint64_t sig;
 
     fs->checked = now;
     if (apr_stat(&fi, fs->prov->conf.arg, APR_FINFO_MTIME | APR_FINFO_SIZE | APR_FINFO_INODE,
@@ -286,21 +397,45 @@ static void afb_filestore_refresh(afb_filestore_t *fs, apr_time_t now)
         apr_pool_destroy(p);
         return;
     }
-    if (afb_store_guard(fs, p, &facts, afb_store_sig(fi.mtime, fi.size, fi.inode))) {
+    sig = afb_store_sig(fi.mtime, fi.size, fi.inode);
+    if (afb_store_guard(fs, p, &facts, sig)) {
         apr_pool_destroy(p);
         return;
     }
+    /* Kept before it is announced, so a child told of it finds it; a copy the operator
+     * released is kept by the first child that takes it. */
+    if (!afb_kept_is(fs, p, sig))
+        afb_kept_write(fs, p, text, len, sig);
+    if (afb_health_store_taken(fs->prov) != sig)
+        afb_health_store_take(fs->prov, sig);
     fs->held_sig = 0;
     afb_health_store_accepted(fs->prov, 0);
-    gen = apr_pcalloc(p, sizeof(*gen));
-    gen->pool = p;
-    afb_store_gen_fill(fs, gen, p, data, &facts);
-    gen->refs = 1;
-    afb_gen_unref(fs->current);
-    fs->current = gen;
-    fs->last_error = NULL;
+    afb_store_use(fs, p, data, &facts, sig);
     afb_log(AFB_LOG_INFO, 4, "provider %s: reloaded %s", fs->prov->conf.name,
             fs->prov->conf.arg);
+}
+
+const char *afb_filestore_keep_dir(apr_pool_t *pconf, server_rec *s)
+{
+    const char *dir = ap_runtime_dir_relative(pconf, "auth_fallback");
+    apr_status_t rv = dir ? apr_dir_make(dir, APR_FPROT_UREAD | APR_FPROT_UWRITE |
+                                         APR_FPROT_UEXECUTE, pconf) : APR_EGENERAL;
+    if (rv != APR_SUCCESS && !APR_STATUS_IS_EEXIST(rv)) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, "AFB01492: cannot make %s: a child that "
+                     "missed the copy of a store taken into use keeps its own copy while a "
+                     "later one is held back", dir ? dir : "DefaultRuntimeDir/auth_fallback");
+        return NULL;
+    }
+    if (!geteuid() && chown(dir, ap_unixd_config.user_id, ap_unixd_config.group_id))
+        ap_log_error(APLOG_MARK, APLOG_WARNING, APR_FROM_OS_ERROR(errno), s, "AFB01493: "
+                     "cannot give %s to the httpd User", dir);
+    return dir;
+}
+
+void afb_filestore_post_config(afb_filestore_t *fs, const char *dir, apr_pool_t *pconf)
+{
+    fs->kept = dir ? apr_pstrcat(pconf, dir, "/", fs->prov->conf.name, ".store", NULL) : NULL;
+    afb_health_store_take(fs->prov, fs->copy_sig);
 }
 
 int afb_filestore_usable(afb_filestore_t *fs)

@@ -51,6 +51,12 @@ afb_filestore_t *afb_filestore_create(apr_pool_t *p, afb_provider_t *prov,
  * provider without a copy (DOWN) until the file is good; it never fails the configuration. */
 const char *afb_filestore_load_initial(afb_filestore_t *fs, apr_pool_t *ptemp);
 void afb_filestore_child_init(afb_filestore_t *fs, apr_pool_t *pchild);
+/* In the parent after afb_health_post_config, the deletion guard's copy taken into use, kept
+ * for every child (docs/operations.md, "The deletion guard"): the directory, made for the
+ * httpd User under DefaultRuntimeDir (NULL when it cannot be made), then each store's file
+ * in it; the copy loaded now is the one taken last. */
+const char *afb_filestore_keep_dir(apr_pool_t *pconf, server_rec *s);
+void afb_filestore_post_config(afb_filestore_t *fs, const char *dir, apr_pool_t *pconf);
 /* The current generation, reloading when the file changed (checked at most once per
  * AFB_STORE_CHECK_EVERY). Release with afb_filestore_release. Never NULL once loaded
  * initially (its data may be: no usable copy). */

@@ -715,11 +715,23 @@ int afb_health_store_decided(const afb_provider_t *prov, uint64_t sig)
 void afb_health_store_take(const afb_provider_t *prov, uint64_t sig)
 {
     afb_health_rec_t *rec = afb_rec(prov);
-    if (!rec || !sig)
+    if (!rec)
         return;
     afb_hlock(prov->mod->health);
     rec->store_released_sig = sig;
     afb_hunlock(prov->mod->health);
+}
+
+uint64_t afb_health_store_taken(const afb_provider_t *prov)
+{
+    afb_health_rec_t *rec = afb_rec(prov);
+    uint64_t sig;
+    if (!rec)
+        return 0;
+    afb_hlock(prov->mod->health);
+    sig = rec->store_released_sig;
+    afb_hunlock(prov->mod->health);
+    return sig;
 }
 
 int afb_health_store_released(const afb_provider_t *prov, uint64_t sig)

@@ -32,8 +32,11 @@ int afb_health_store_hold(const afb_provider_t *prov, uint64_t sig, int held_use
 /* What the first child to read copy sig decided, so every child decides alike: 1 taken into
  * use (within the limit, or released by the operator), -1 held back, 0 not decided yet. */
 int afb_health_store_decided(const afb_provider_t *prov, uint64_t sig);
-/* Copy sig is taken into use (within the limit): every child takes it. */
+/* Copy sig is taken into use (within the limit): every child takes it (0: none is). */
 void afb_health_store_take(const afb_provider_t *prov, uint64_t sig);
+/* The copy taken into use last (by a child, by the operator's release, or loaded at the
+ * start), 0 = none. */
+uint64_t afb_health_store_taken(const afb_provider_t *prov);
 /* 1 when the operator released this held copy (AuthFallbackOverrideFile NAME release). */
 int afb_health_store_released(const afb_provider_t *prov, uint64_t sig);
 /* A copy is in use: a hold on it (sig, or any with 0) is over. */

@@ -48,6 +48,17 @@ void afb_provider_store_child_init(afb_provider_t *prov, apr_pool_t *pchild, afb
     afb_filestore_child_init(prov->runtime, pchild);
 }
 
+void afb_provider_stores_post_config(afb_module_t *mod, apr_pool_t *pconf, server_rec *s)
+{
+    const char *dir = afb_filestore_keep_dir(pconf, s);
+    int i;
+    for (i = 0; i < mod->all->nelts; i++) {
+        afb_provider_t *prov = APR_ARRAY_IDX(mod->all, i, afb_provider_t *);
+        if (afb_provider_has_store(prov))
+            afb_filestore_post_config(prov->runtime, dir, pconf);
+    }
+}
+
 int afb_provider_store_ready(const afb_provider_t *prov)
 {
     return afb_filestore_usable(prov->runtime);

@@ -116,6 +116,9 @@ const char *afb_provider_store_configure(afb_provider_t *prov, apr_pool_t *pconf
                                          apr_pool_t *ptemp);
 void afb_provider_store_child_init(afb_provider_t *prov, apr_pool_t *pchild,
                                    afb_http_t *http);
+/* In the parent after the health table is in place: every store's kept copy
+ * (afb_filestore_post_config). */
+void afb_provider_stores_post_config(afb_module_t *mod, apr_pool_t *pconf, server_rec *s);
 /* ops->ready of such types: the store has a usable copy in this process. */
 int afb_provider_store_ready(const afb_provider_t *prov);
 

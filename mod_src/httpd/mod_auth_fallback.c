@@ -16,6 +16,7 @@
 #include "afb_enroll.h"
 #include "afb_health.h"
 #include "afb_log.h"
+#include "afb_provider.h"
 #include "afb_login_form.h"
 #include "afb_mfa_form.h"
 #include "afb_registry.h"
@@ -71,6 +72,7 @@ static int afb_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
     if (afb_cache_post_config(pconf, ptemp, s) != OK || afb_event_log_open(pconf, s) != OK ||
         afb_health_post_config(pconf, ptemp, s) != OK || afb_vgate_post_config(s) != OK)
         return !OK;
+    afb_provider_stores_post_config(conf, pconf, s);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                  "AFB00013: " AFB_COMPONENT ": %d providers configured, %d cookie keys, "
                  "endpoint %s, cache %s", conf->all->nelts, afb_keyring_count(conf->keyring),
