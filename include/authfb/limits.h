@@ -43,6 +43,11 @@
 #define AFB_STORE_LOCK_WAIT apr_time_from_sec(2)     /* a module-written store's file lock */
 /* A password verification waiting for its turn goes ahead after this (under httpd's Timeout). */
 #define AFB_VGATE_MAX_WAIT apr_time_from_sec(30)
+#define AFB_ROSTER_WRITE_EVERY apr_time_from_sec(2)   /* the checker writes sightings */
+#define AFB_ROSTER_EXPIRE_EVERY apr_time_from_sec(3600) /* ... and drops the unseen */
+#define AFB_READINESS_EVERY apr_time_from_sec(60)    /* recomputed after sign-ins at most */
+#define AFB_READINESS_STORE_CHECK apr_time_from_sec(1) /* store files stat()ed for changes */
+#define AFB_ROSTER_DROP_WARN_EVERY apr_time_from_sec(60) /* AFB01464 at most this often */
 #define AFB_CHECKER_STALE apr_time_from_sec(10)      /* checker silent this long: health stale */
 #define AFB_CHECKER_STALE_WARN_EVERY apr_time_from_sec(60) /* AFB01010 at most this often */
 #define AFB_EVENT_RATE_EVERY apr_time_from_sec(10)   /* high-rate events, per key and process */

@@ -149,7 +149,10 @@ function makeProvider(opts, keys) {
       const m = ctx.method === 'GET' && /^\/interaction\/[^/]+$/.test(ctx.path);
       if (!m) return next();
       const details = await provider.interactionDetails(ctx.req, ctx.res);
-      const login = { accountId: opts.autoLogin, ...(opts.amr ? { amr: opts.amr } : {}) };
+      // login_hint (added by a test client to the authorization request) names the person
+      // who signs in at the OP, so several people can sign in through one OP.
+      const who = details.params.login_hint || opts.autoLogin;
+      const login = { accountId: who, ...(opts.amr ? { amr: opts.amr } : {}) };
       const result = details.prompt.name === 'login' ? { login } : {};
       const returnTo = await provider.interactionResult(ctx.req, ctx.res, result,
         { mergeWithLastSubmission: false });
