@@ -10,10 +10,12 @@
  *     "unknown", counted apart and left out of the ratio;
  *   - a `password` path: no hash in its store: "no credential"; a `webauthn` path: no passkey
  *     in its store: "no credential";
- *   - then the second factor the location asks for on that path (paths with mfa_after): the
- *     first provider of the MFA chain that is left; a remote one (radius, http-mfa) counts as
- *     ready, a `totp` store needs the person's secret, a `webauthn` store a passkey; none left:
- *     ready with AuthFallbackMFAUnavailable allow, else "no second factor";
+ *   - then the second factor the location asks for on that path (paths with mfa_after), as
+ *     the MFA step chooses it: a provider of the MFA chain that is left and where the person
+ *     is enrolled (a remote one, radius or http-mfa, takes anyone; a `totp` store needs the
+ *     person's secret, a `webauthn` store a passkey). None: "no second factor", unless the
+ *     person is enrolled with a provider that is down and the location has
+ *     AuthFallbackMFAUnavailable allow (a sign-in with mfa=none: ready);
  *   - no path left at all: "no path".
  * ratio = ready / (seen - unknown); no ratio when every person is unknown.
  *

@@ -25,25 +25,28 @@ static const afb_ready_step_t *first_left(const afb_ready_step_t *steps, int n,
     return NULL;
 }
 
+static int enrolled(const afb_ready_step_t *m, const char *user, const afb_ready_env_t *env)
+{
+    return m->kind != AFB_READY_KIND_STORE || env->has(env->baton, m->name, user);
+}
+
+/* As the MFA step does it: the first provider left where the person is enrolled; enrolled
+ * only with providers that are down: a bypass (mfa=none) under allow, else refused. */
 static afb_ready_class_t second_factor(const afb_ready_loc_t *loc, const char *if_down,
                                        const char *user, const afb_ready_env_t *env)
 {
-    const afb_ready_step_t *m;
+    int i, enrolled_down = 0;
 
     if (loc->nmfa <= 0)
         return AFB_READY_OK;
-    m = first_left(loc->mfa, loc->nmfa, if_down, env);
-    if (m == NULL)
-        return loc->mfa_allow_none ? AFB_READY_OK : AFB_READY_NO_SECOND;
-    switch (m->kind) {
-    case AFB_READY_KIND_REMOTE:
-        return AFB_READY_OK;
-    case AFB_READY_KIND_STORE:
-        return env->has(env->baton, m->name, user) ? AFB_READY_OK : AFB_READY_NO_SECOND;
-    case AFB_READY_KIND_UNKNOWN:
-        break;
+    for (i = 0; i < loc->nmfa; i++) {
+        const afb_ready_step_t *m = &loc->mfa[i];
+        if (!is_down(env, m->name, if_down) && enrolled(m, user, env))
+            return AFB_READY_OK;
+        if (is_down(env, m->name, if_down))
+            enrolled_down |= enrolled(m, user, env);
     }
-    return AFB_READY_UNKNOWN;
+    return enrolled_down && loc->mfa_allow_none ? AFB_READY_OK : AFB_READY_NO_SECOND;
 }
 
 afb_ready_class_t afb_ready_classify(const afb_ready_loc_t *loc, const char *if_down,

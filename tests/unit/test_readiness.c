@@ -107,18 +107,27 @@ static void test_mfa_chain(void **state)
     afb_ready_loc_t loc = { "/app", 1, only_phs, 2, mfa, 0 };
 
     (void)state;
+    static const afb_ready_step_t totp_first[] = { { "totp", AFB_READY_KIND_STORE, 0 },
+                                                   { "radius", AFB_READY_KIND_REMOTE, 0 } };
+
     /* radius down: totp is asked, bob has no secret. */
     assert_int_equal(afb_ready_classify(&loc, "radius", "bob", &env, NULL),
                      AFB_READY_NO_SECOND);
     assert_int_equal(afb_ready_classify(&loc, "radius", "alice", &env, NULL), AFB_READY_OK);
     assert_int_equal(afb_ready_classify(&loc, "totp", "bob", &env, NULL), AFB_READY_OK);
-    /* The only MFA provider down: deny -> no second factor; allow -> signs in (mfa=none). */
+    /* The MFA step passes over a provider the person is not enrolled with. */
+    loc.mfa = totp_first;
+    assert_int_equal(afb_ready_classify(&loc, "adfs", "bob", &env, NULL), AFB_READY_OK);
+    /* The only MFA provider down: deny -> no second factor; allow -> signs in (mfa=none),
+     * but only a person enrolled with it (the step refuses one who is not). */
     loc.nmfa = 1;
     loc.mfa = totp_only;
     assert_int_equal(afb_ready_classify(&loc, "totp", "alice", &env, NULL),
                      AFB_READY_NO_SECOND);
     loc.mfa_allow_none = 1;
     assert_int_equal(afb_ready_classify(&loc, "totp", "alice", &env, NULL), AFB_READY_OK);
+    assert_int_equal(afb_ready_classify(&loc, "totp", "bob", &env, NULL), AFB_READY_NO_SECOND);
+    assert_int_equal(afb_ready_classify(&loc, "adfs", "bob", &env, NULL), AFB_READY_NO_SECOND);
     /* No MFA chain: the hash is enough; the only path down: no path. */
     loc.nmfa = 0;
     assert_int_equal(afb_ready_classify(&loc, "adfs", "bob", &env, NULL), AFB_READY_OK);
