@@ -357,9 +357,17 @@ static const char *afb_add_named(cmd_parms *cmd, apr_array_header_t **list, cons
     return NULL;
 }
 
+/* The section is remembered for readiness (afb_readiness.c): its chain and MFA chain are
+ * read when the checker computes, after every directive of the section was applied. */
 const char *afb_cmd_chain(cmd_parms *cmd, void *dcv, const char *name)
 {
     afb_dir_conf_t *dc = dcv;
+    afb_module_t *mod = afb_module(cmd->server);
+    if (!dc->chain && cmd->path) {
+        if (!mod->sections)
+            mod->sections = apr_array_make(cmd->pool, 4, sizeof(afb_dir_conf_t *));
+        APR_ARRAY_PUSH(mod->sections, afb_dir_conf_t *) = dc;
+    }
     return afb_add_named(cmd, &dc->chain, name, 0);
 }
 

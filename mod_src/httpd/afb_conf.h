@@ -33,6 +33,7 @@ typedef struct afb_provider_t afb_provider_t;
 typedef struct afb_checker_t afb_checker_t; /* afb_health.c */
 typedef struct afb_events_t afb_events_t;             /* afb_log.c */
 typedef struct afb_brand_t afb_brand_t;               /* afb_brand.c */
+typedef struct afb_readiness_t afb_readiness_t;       /* afb_readiness.c */
 
 /* Everything the module knows beyond one server or directory. */
 typedef struct afb_module_t {
@@ -69,11 +70,20 @@ typedef struct afb_module_t {
     /* runtime of the other subsystems, set up in post_config and child_init */
     afb_checker_t *health;
     afb_events_t *events;
+    /* AuthFallbackRoster (afb_readiness.c): the file, DAYS, and its runtime */
+    const char *roster_file;
+    int roster_days;
+    afb_readiness_t *readiness;
+    apr_array_header_t *sections;    /* afb_dir_conf_t*, every section of the server
+                                      * configuration with AuthFallbackChain */
     struct afb_vgate_t *vgate;       /* the password verification queue (afb_vgate.c) */
     struct afb_brand_t *brand;       /* the pages' branding and languages (afb_brand.c) */
     /* told when a request sees the shared cache fail (the checker probes it early); set by
      * afb_health.c, which owns the cache's health record */
     void (*cache_failed)(struct afb_module_t *mod, const char *what);
+    /* more work for the checker at every tick; set by afb_readiness.c (the roster and
+     * readiness) */
+    void (*checker_also)(struct afb_module_t *mod, apr_pool_t *p);
 } afb_module_t;
 
 typedef struct {

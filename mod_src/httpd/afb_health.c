@@ -433,6 +433,14 @@ static void afb_override_unusable(afb_checker_t *h, const char *file, afb_status
                            "force kept" : "cannot be read, overrides in force kept");
 }
 
+/* A drill started, changed or ended (`NAME drill ...`). */
+static void afb_drill_report(const afb_override_change_t *c, afb_event_t *ev)
+{
+    afb_log(AFB_LOG_WARN, 1463, "provider %s: drill %s -> %s", c->name,
+            *c->drill_from ? c->drill_from : "none", *c->drill_to ? c->drill_to : "none");
+    afb_event_str(ev, "drill", c->drill_to);
+}
+
 static void afb_override_changes(afb_checker_t *h, apr_pool_t *p, apr_array_header_t *changes,
                                  apr_time_t now)
 {
@@ -450,11 +458,14 @@ static void afb_override_changes(afb_checker_t *h, apr_pool_t *p, apr_array_head
             afb_event_write(h->mod, afb_event_line(ev));
             continue;
         }
-        afb_log(AFB_LOG_WARN, 1003, "provider %s: operator override %s -> %s", c->name,
-                afb_health_override_name(c->from), afb_health_override_name(c->to));
+        if (c->from != c->to)
+            afb_log(AFB_LOG_WARN, 1003, "provider %s: operator override %s -> %s", c->name,
+                    afb_health_override_name(c->from), afb_health_override_name(c->to));
         afb_event_str(ev, "provider", c->name);
         afb_event_str(ev, "from", afb_health_override_name(c->from));
         afb_event_str(ev, "to", afb_health_override_name(c->to));
+        if (c->drill_changed)
+            afb_drill_report(c, ev);
         afb_event_write(h->mod, afb_event_line(ev));
         if (c->effective.from != c->effective.to)
             afb_transition_report(h, c->name, &c->effective, p);
@@ -562,6 +573,8 @@ static apr_status_t afb_watchdog_cb(int state, void *data, apr_pool_t *pool)
     case AP_WATCHDOG_STATE_RUNNING:
         if (h->probe_pool && !h->stopping)
             afb_checker_tick(h, pool);
+        if (h->mod->checker_also)
+            h->mod->checker_also(h->mod, pool);
         break;
     case AP_WATCHDOG_STATE_STOPPING:
         (void)afb_checker_stop(h);
@@ -638,6 +651,18 @@ static void afb_checker_watch(afb_checker_t *h)
     h->stale_warned = now;
     afb_log(AFB_LOG_ERR, 1010, "the health checker has not run for more than %d s: provider "
             "health is stale", (int)apr_time_sec(AFB_CHECKER_STALE));
+}
+
+int afb_health_drilled(const afb_provider_t *prov, const char *client_ip, uint32_t draw)
+{
+    afb_health_rec_t *rec = prov ? afb_rec(prov) : NULL;
+    afb_drill_t d;
+    if (!rec)
+        return 0;
+    afb_hlock(prov->mod->health);
+    d = rec->drill;
+    afb_hunlock(prov->mod->health);
+    return afb_drill_applies(&d, client_ip, draw);
 }
 
 int afb_health_is_down(const afb_provider_t *prov)

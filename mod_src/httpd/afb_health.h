@@ -16,6 +16,9 @@ void afb_health_child_init(apr_pool_t *pchild, server_rec *s);
 /* 1 when the provider is DOWN (probes or the operator's override); warns (AFB01010) when
  * the checker has gone silent. */
 int afb_health_is_down(const afb_provider_t *prov);
+/* 1 when a drill of the provider (override file `NAME drill ...`) applies to a new sign-in
+ * from this client address with this flow's random draw (authfb/drill.h). */
+int afb_health_drilled(const afb_provider_t *prov, const char *client_ip, uint32_t draw);
 /* Evidence seen while serving a person (connect failure, timeout, 5xx): asks the checker for
  * an immediate probe; never marks a provider down by itself. */
 void afb_health_passive(const afb_provider_t *prov, const char *reason);

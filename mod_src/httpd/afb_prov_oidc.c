@@ -305,6 +305,7 @@ static int afb_oidc_start(request_rec *r, afb_provider_t *prov, const afb_flow_t
     pend.return_to = flow->return_to;
     pend.location = flow->location;
     pend.degraded = flow->degraded;
+    pend.drill = flow->drill;
     pend.lifetime = flow->lifetime;
     pend.expires = apr_time_now() + apr_time_from_sec(AFB_OIDC_PENDING_LIFETIME);
     if (afb_oidc_pending_seal(afb_module(r->server)->keyring, r->pool, &pend, &sealed) != AFB_OK)
@@ -422,6 +423,7 @@ static int afb_oidc_finish(request_rec *r, const afb_oidc_pending_t *pend, const
     flow.location = pend->location;
     flow.return_to = pend->return_to;
     flow.degraded = pend->degraded;
+    flow.drill = pend->drill;
     flow.lifetime = pend->lifetime;
     /* Honest assurance: the session names a second factor only when the OP says it used one. */
     return afb_issue_session(r, &flow, id.mfa ? prov->conf.name : "none", id.claims);

@@ -70,6 +70,16 @@ static afb_status_t afb_pw_job(void *baton)
     return afb_pwstore_verify(job->store, job->pool, job->user, job->password);
 }
 
+/* A hash for this person in the copy in use (no usable copy: the path is down anyway). */
+static int afb_password_enrolled(const afb_provider_t *prov, apr_pool_t *p, const char *user)
+{
+    afb_filestore_t *fs = prov->runtime;
+    afb_store_gen_t *gen = afb_filestore_acquire(fs);
+    int enrolled = !afb_store_gen_data(gen) || afb_store_gen_find(fs, gen, p, user) != NULL;
+    afb_filestore_release(fs, gen);
+    return enrolled;
+}
+
 /* Verify against the store entry whose name has this key (docs/directives.md, "Name rules");
  * *who is the store's spelling of the name. An unknown key costs the same work. */
 static afb_status_t afb_password_verify(request_rec *r, afb_provider_t *prov, const char *key,
@@ -99,5 +109,6 @@ const afb_provider_ops_t afb_prov_password = {
     .store = afb_password_parse, .configure = afb_provider_store_configure,
     .child_init = afb_provider_store_child_init,
     .probe = afb_password_probe, .ready = afb_provider_store_ready,
+    .enrolled = afb_password_enrolled, .credential = "a hash",
     .form = "login", .verify = afb_password_verify, .max_secret = AFB_PW_MAX_PASSWORD,
 };

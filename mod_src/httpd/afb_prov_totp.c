@@ -98,5 +98,5 @@ const afb_provider_ops_t afb_prov_totp = {
     .store = afb_totp_parse, .configure = afb_provider_store_configure,
     .child_init = afb_provider_store_child_init,
     .probe = afb_totp_probe_store, .ready = afb_provider_store_ready,
-    .enrolled = afb_totp_enrolled, .verify = afb_totp_check,
+    .enrolled = afb_totp_enrolled, .credential = "a TOTP secret", .verify = afb_totp_check,
 };

@@ -56,8 +56,13 @@ struct afb_provider_ops_t {
      * AFB_OK when the provider can serve; otherwise a status and *reason (log text). */
     afb_status_t (*probe)(afb_provider_t *prov, apr_pool_t *p, const char **reason);
     /* Whether it could ever take this person (optional; absent: it could), such as a
-     * secret enrolled in a local store. DOWN is checked apart (afb_provider_usable). */
+     * secret enrolled in a local store. DOWN is checked apart (afb_provider_usable).
+     * Readiness (afb_readiness.c) counts a type with it as a store it can look into, one
+     * without as a provider it cannot know about (a first factor) or that takes anyone (a
+     * second factor). */
     int (*enrolled)(const afb_provider_t *prov, apr_pool_t *p, const char *user);
+    /* What enrolled() looks for, in words for people: "a hash", "a TOTP secret". */
+    const char *credential;
     /* Whether it can serve in this process now (optional; absent: it can), such as a store
      * with a usable copy: when it cannot, it counts as DOWN here at once, whatever the
      * probes have said so far. */

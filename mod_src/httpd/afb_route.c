@@ -1,7 +1,9 @@
 /* Starting a sign-in at a protected location (afb_route.h): the first available path of
  * the chain (route.fallback events for the paths passed over), the sealed flow, and the
  * person sent to the path's form or to its site; the standby path taken when the path
- * chosen fails during the sign-in. */
+ * chosen fails during the sign-in. Drills (override file `NAME drill ...`,
+ * docs/operations.md "Before the outage") are decided here, once per new sign-in, from a
+ * random draw of the server and the connection's address, and sealed in the flow. */
 #include <apr_strings.h>
 #include <http_core.h>
 #include <http_protocol.h>
@@ -29,7 +31,29 @@ static int afb_not_browser(request_rec *r)
     return HTTP_UNAUTHORIZED;
 }
 
-static void afb_route_event(request_rec *r, afb_dir_conf_t *dc, int chosen)
+/* This sign-in's draw for drills of a share: drawn by the server once per request that
+ * starts a flow, never taken from the request. */
+static uint32_t afb_drill_draw(request_rec *r)
+{
+    void *v = NULL;
+    uint32_t *d;
+    apr_pool_userdata_get(&v, "afb-drill-draw", r->pool);
+    if (v)
+        return *(uint32_t *)v;
+    d = apr_palloc(r->pool, sizeof(*d));
+    if (apr_generate_random_bytes((unsigned char *)d, sizeof(*d)) != APR_SUCCESS)
+        *d = UINT32_MAX; /* in no share but 100% */
+    apr_pool_userdata_setn(d, "afb-drill-draw", NULL, r->pool);
+    return *d;
+}
+
+/* A drill of prov applies to this new sign-in (and prov is not really DOWN). */
+static int afb_drilled(request_rec *r, const afb_provider_t *prov)
+{
+    return afb_health_drilled(prov, r->useragent_ip, afb_drill_draw(r));
+}
+
+static void afb_route_event(request_rec *r, afb_dir_conf_t *dc, int chosen, int drill)
 {
     afb_event_t *ev;
     apr_array_header_t *skipped;
@@ -42,11 +66,13 @@ static void afb_route_event(request_rec *r, afb_dir_conf_t *dc, int chosen)
     for (i = 0; i < chosen; i++) {
         afb_provider_t *prov = APR_ARRAY_IDX(dc->chain, i, afb_provider_t *);
         APR_ARRAY_PUSH(skipped, const char *) = prov->conf.name;
-        afb_health_counter(prov, AFB_HEALTH_COUNT_FALLBACK);
+        afb_health_counter(prov, drill && !afb_health_is_down(prov) ? AFB_HEALTH_COUNT_DRILL
+                                                                     : AFB_HEALTH_COUNT_FALLBACK);
     }
     chosen_name = APR_ARRAY_IDX(dc->chain, chosen, afb_provider_t *)->conf.name;
     skipped_names = apr_array_pstrcat(r->pool, skipped, ',');
-    count = afb_event_rate_take(r, apr_pstrcat(r->pool, dc->location, "|", skipped_names, NULL));
+    count = afb_event_rate_take(r, apr_pstrcat(r->pool, dc->location, "|", skipped_names,
+                                               drill ? "|drill" : "", NULL));
     if (!count)
         return;
     ev = afb_event(r, "route.fallback");
@@ -54,34 +80,62 @@ static void afb_route_event(request_rec *r, afb_dir_conf_t *dc, int chosen)
     afb_event_str(ev, "skipped", skipped_names);
     afb_event_str(ev, "chosen", chosen_name);
     afb_event_int(ev, "count", count);
+    if (drill)
+        afb_event_bool(ev, "drill", 1);
     afb_event_emit(r, ev);
 }
 
-/* Index of the first path of the chain, from `from` on, that can take a new sign-in, or -1. */
-static int afb_route(afb_dir_conf_t *dc, int from)
+/* Index of the first path of the chain, from `from` on, that can take this new sign-in, or
+ * -1; *drill (may be NULL): 1 when a drill, not an outage, decided it. */
+static int afb_route(request_rec *r, afb_dir_conf_t *dc, int from, int *drill)
 {
-    int available[AFB_FLOW_MAX_MFA];
-    int i;
+    int available[AFB_FLOW_MAX_MFA], up[AFB_FLOW_MAX_MFA];
+    int i, chosen;
     for (i = 0; i < dc->chain->nelts && i < AFB_FLOW_MAX_MFA; i++) {
         afb_provider_t *prov = APR_ARRAY_IDX(dc->chain, i, afb_provider_t *);
-        available[i] = !afb_health_is_down(prov);
+        up[i] = !afb_health_is_down(prov);
+        available[i] = up[i] && (i < from || !afb_drilled(r, prov));
     }
-    return afb_route_first(available, i, from);
+    chosen = afb_route_first(available, i, from);
+    if (drill)
+        *drill = chosen != afb_route_first(up, i, from);
+    return chosen;
 }
 
-static void afb_flow_init(request_rec *r, afb_dir_conf_t *dc, int chosen, afb_flow_t *flow)
+/* The location's MFA chain for the flow, without the providers a drill takes out of this
+ * sign-in (a path that asks for no second factor ignores them). */
+static void afb_flow_mfa(request_rec *r, afb_dir_conf_t *dc, afb_flow_t *flow, int wants_mfa,
+                         int count)
 {
     int i;
+    for (i = 0; dc->mfa && i < dc->mfa->nelts && i < AFB_FLOW_MAX_MFA; i++) {
+        afb_provider_t *prov = APR_ARRAY_IDX(dc->mfa, i, afb_provider_t *);
+        if (wants_mfa && afb_drilled(r, prov) && !afb_health_is_down(prov)) {
+            flow->drill = 1;
+            if (count)
+                afb_health_counter(prov, AFB_HEALTH_COUNT_DRILL);
+            continue;
+        }
+        flow->mfa[flow->n_mfa++] = prov->conf.name;
+    }
+}
+
+/* The flow of a new sign-in on path `chosen` (drill: a drill chose it); a standby flow's
+ * drilled MFA providers are not counted again. */
+static void afb_flow_init(request_rec *r, afb_dir_conf_t *dc, int chosen, int drill,
+                          int standby, afb_flow_t *flow)
+{
+    afb_provider_t *path = APR_ARRAY_IDX(dc->chain, chosen, afb_provider_t *);
     memset(flow, 0, sizeof(*flow));
     flow->stage = AFB_FLOW_PASSWORD;
     flow->return_to = afb_return_sanitize(r->pool, r->unparsed_uri);
     flow->csrf = afb_random_token(r->pool, 24);
     flow->location = strlen(dc->location) > AFB_SESSION_MAX_FIELD
                      ? apr_pstrndup(r->pool, dc->location, AFB_SESSION_MAX_FIELD) : dc->location;
-    flow->path = APR_ARRAY_IDX(dc->chain, chosen, afb_provider_t *)->conf.name;
+    flow->path = path->conf.name;
     flow->degraded = chosen > 0;
-    for (i = 0; dc->mfa && i < dc->mfa->nelts && i < AFB_FLOW_MAX_MFA; i++)
-        flow->mfa[flow->n_mfa++] = APR_ARRAY_IDX(dc->mfa, i, afb_provider_t *)->conf.name;
+    flow->drill = drill;
+    afb_flow_mfa(r, dc, flow, afb_provider_has(path, AFB_ROLE_WANTS_MFA), !standby);
     flow->mfa_allow_none = dc->mfa_allow;
     flow->lifetime = flow->degraded ? dc->fallback_lifetime : dc->lifetime;
     flow->fallback_lifetime = dc->fallback_lifetime;
@@ -92,17 +146,17 @@ static void afb_flow_init(request_rec *r, afb_dir_conf_t *dc, int chosen, afb_fl
  * next available path of the chain is held as a sealed standby flow in case that site
  * fails while the person is there. A site this process cannot reach right now sends the
  * person straight on to the next path. */
-static int afb_start_path(request_rec *r, afb_dir_conf_t *dc, int chosen);
+static int afb_start_path(request_rec *r, afb_dir_conf_t *dc, int chosen, int drill);
 
 static int afb_start_away(request_rec *r, afb_dir_conf_t *dc, int chosen,
                           const afb_flow_t *flow)
 {
-    int unreachable = 0, next = afb_route(dc, chosen + 1);
+    int unreachable = 0, next = afb_route(r, dc, chosen + 1, NULL);
     afb_provider_t *prov = APR_ARRAY_IDX(dc->chain, chosen, afb_provider_t *);
     afb_flow_t standby;
     int status = prov->ops->start(r, prov, flow, &unreachable);
     if (unreachable)
-        return next < 0 ? afb_unavailable_page(r) : afb_start_path(r, dc, next);
+        return next < 0 ? afb_unavailable_page(r) : afb_start_path(r, dc, next, flow->drill);
     if (status != HTTP_MOVED_TEMPORARILY)
         return status;
     if (next < 0) {
@@ -110,7 +164,7 @@ static int afb_start_away(request_rec *r, afb_dir_conf_t *dc, int chosen,
             afb_flow_forget(r);
         return status;
     }
-    afb_flow_init(r, dc, next, &standby);
+    afb_flow_init(r, dc, next, flow->drill, 1, &standby);
     standby.stage = AFB_FLOW_STANDBY;
     if (!standby.csrf || afb_flow_save(r, &standby) != AFB_OK)
         return afb_unavailable_page(r);
@@ -118,12 +172,12 @@ static int afb_start_away(request_rec *r, afb_dir_conf_t *dc, int chosen,
 }
 
 /* Start the sign-in on path `chosen` of the chain. */
-static int afb_start_path(request_rec *r, afb_dir_conf_t *dc, int chosen)
+static int afb_start_path(request_rec *r, afb_dir_conf_t *dc, int chosen, int drill)
 {
     afb_provider_t *prov = APR_ARRAY_IDX(dc->chain, chosen, afb_provider_t *);
     afb_flow_t flow;
-    afb_route_event(r, dc, chosen);
-    afb_flow_init(r, dc, chosen, &flow);
+    afb_route_event(r, dc, chosen, drill);
+    afb_flow_init(r, dc, chosen, drill, 0, &flow);
     if (prov->ops->start)
         return afb_start_away(r, dc, chosen, &flow);
     if (!flow.csrf || afb_flow_save(r, &flow) != AFB_OK)
@@ -134,7 +188,7 @@ static int afb_start_path(request_rec *r, afb_dir_conf_t *dc, int chosen)
 
 int afb_start_signin(request_rec *r, afb_dir_conf_t *dc)
 {
-    int chosen;
+    int chosen, drill = 0;
     if (!dc->chain || !dc->chain->nelts) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "AFB00020: AuthType fallback without AuthFallbackChain for %s", r->uri);
@@ -142,14 +196,16 @@ int afb_start_signin(request_rec *r, afb_dir_conf_t *dc)
     }
     if (!afb_is_browser(r))
         return afb_not_browser(r);
-    chosen = afb_route(dc, 0);
+    chosen = afb_route(r, dc, 0, &drill);
     if (chosen < 0) {
         afb_event_t *ev = afb_event(r, "route.unavailable");
         afb_event_str(ev, "location", dc->location);
+        if (drill)
+            afb_event_bool(ev, "drill", 1);
         afb_event_emit(r, ev);
         return afb_unavailable_page(r);
     }
-    return afb_start_path(r, dc, chosen);
+    return afb_start_path(r, dc, chosen, drill);
 }
 
 int afb_activate_standby(request_rec *r, afb_flow_t *standby)

@@ -5,6 +5,7 @@
 #include <http_protocol.h>
 
 #include "afb_session.h"
+#include "afb_readiness.h"
 #include "afb_cookie.h"
 #include "afb_flow.h"
 #include "afb_health.h"
@@ -15,12 +16,17 @@
 
 APLOG_USE_MODULE(auth_fallback);
 
-static void afb_auth_success(request_rec *r, const afb_session_t *s)
+/* drill: a drill chose the path or skipped an MFA provider (sealed in the flow). The
+ * sign-in also goes to the roster (afb_readiness.c). */
+static void afb_auth_success(request_rec *r, const afb_session_t *s, const afb_flow_t *flow)
 {
     afb_event_t *ev = afb_person_event(r, "auth.success", s->user, s->path);
     afb_health_counter(afb_provider_find(r->server, s->path), AFB_HEALTH_COUNT_SUCCESS);
+    afb_readiness_signed_in(r, s->user, flow->location, s->path);
     afb_event_str(ev, "mfa", s->mfa);
     afb_event_bool(ev, "degraded", s->degraded);
+    if (flow->drill)
+        afb_event_bool(ev, "drill", 1);
     afb_person_event_emit(r, ev);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   "AFB00021: %s signed in through %s with %s%s", s->user, s->path, s->mfa,
@@ -83,7 +89,7 @@ int afb_issue_session(request_rec *r, const afb_flow_t *flow, const char *mfa,
         return afb_unavailable_page(r);
     afb_cookie_set(r, mod->cookie_name, cookie, -1, "/");
     afb_flow_forget(r);
-    afb_auth_success(r, &s);
+    afb_auth_success(r, &s, flow);
     return afb_redirect(r, HTTP_SEE_OTHER, flow->return_to);
 }
 

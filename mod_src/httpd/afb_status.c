@@ -11,6 +11,7 @@
 #include "afb_cache.h"
 #include "afb_health.h"
 #include "afb_provider.h"
+#include "afb_readiness.h"
 #include "authfb/event.h"
 #include "authfb/health.h"
 #include "authfb/util.h"
@@ -166,6 +167,9 @@ static json_t *afb_row_json(apr_pool_t *p, const afb_row_t *row)
     json_object_set_new(o, "fallbacks", json_integer((json_int_t)h->fallbacks));
     json_object_set_new(o, "mfa_bypasses", json_integer((json_int_t)h->mfa_bypasses));
     json_object_set_new(o, "throttled", json_integer((json_int_t)h->throttled));
+    json_object_set_new(o, "drill", afb_drill_active(&h->drill)
+                        ? json_string(afb_drill_format(p, &h->drill)) : json_null());
+    json_object_set_new(o, "drill_signins", json_integer((json_int_t)h->drill_signins));
     if (afb_provider_has_store(row->prov)) {
         json_t *st = json_object();
         json_object_set_new(st, "records", json_integer(h->store_records));
@@ -341,6 +345,27 @@ static void afb_prom_cache(request_rec *r, const afb_snapshot_t *snap)
                afb_secs(snap->cache.last_latency));
 }
 
+/* Drills in force and the sign-ins they moved (docs/operations.md, "Before the outage"). */
+static void afb_prom_drills(request_rec *r, const afb_snapshot_t *snap)
+{
+    int i;
+    afb_metric_head(r, "drill_active", "gauge",
+                    "1 for each provider with a drill line in the override file.");
+    for (i = 0; i < snap->rows->nelts; i++) {
+        const afb_row_t *row = &APR_ARRAY_IDX(snap->rows, i, afb_row_t);
+        if (afb_drill_active(&row->rec.drill))
+            ap_rprintf(r, "auth_fallback_drill_active{provider=\"%s\",drill=\"%s\"} 1\n",
+                       row->prov->conf.name, afb_drill_format(r->pool, &row->rec.drill));
+    }
+    afb_metric_head(r, "drill_signins_total", "counter",
+                    "New sign-ins a drill routed past this provider.");
+    for (i = 0; i < snap->rows->nelts; i++) {
+        const afb_row_t *row = &APR_ARRAY_IDX(snap->rows, i, afb_row_t);
+        ap_rprintf(r, "auth_fallback_drill_signins_total{provider=\"%s\"} %" APR_UINT64_T_FMT
+                   "\n", row->prov->conf.name, row->rec.drill_signins);
+    }
+}
+
 static int afb_status_prometheus(request_rec *r, const afb_snapshot_t *snap)
 {
     ap_set_content_type(r, "text/plain; version=0.0.4; charset=utf-8");
@@ -381,6 +406,8 @@ static int afb_status_prometheus(request_rec *r, const afb_snapshot_t *snap)
                     "Seconds since the health checker last ran (-1: never).");
     ap_rprintf(r, "auth_fallback_checker_heartbeat_age_seconds %.3f\n",
                snap->heartbeat ? afb_secs(snap->now - snap->heartbeat) : -1.0);
+    afb_prom_drills(r, snap);
+    afb_readiness_prometheus(r);
     return OK;
 }
 
@@ -410,6 +437,23 @@ static const char *afb_store_cell(apr_pool_t *p, const afb_row_t *row)
                                                      "(%d users, %d in use)",
                                                      h->store_held_users, h->store_kept_users)
                                       : "");
+}
+
+static void afb_html_drills(request_rec *r, const afb_snapshot_t *snap)
+{
+    int i;
+    for (i = 0; i < snap->rows->nelts; i++) {
+        const afb_row_t *row = &APR_ARRAY_IDX(snap->rows, i, afb_row_t);
+        const afb_drill_t *d = &row->rec.drill;
+        if (!afb_drill_active(d))
+            continue;
+        ap_rprintf(r, "<p class=\"drill\">Drill: %s route as if %s were DOWN (%"
+                   APR_UINT64_T_FMT " so far)</p>\n", d->percent > 0
+                   ? apr_psprintf(r->pool, "%d%% of new sign-ins", (int)d->percent)
+                   : apr_pstrcat(r->pool, "new sign-ins from ",
+                                 afb_drill_format(r->pool, d), NULL),
+                   afb_html_escape(r->pool, row->prov->conf.name), row->rec.drill_signins);
+    }
 }
 
 static int afb_status_html(request_rec *r, const afb_snapshot_t *snap)
@@ -453,10 +497,12 @@ static int afb_status_html(request_rec *r, const afb_snapshot_t *snap)
                    afb_store_cell(r->pool, row));
     }
     ap_rputs("</table>\n", r);
+    afb_html_drills(r, snap);
     afb_cache_stats(afb_module(r->server), &cs);
     ap_rprintf(r, "<p>Shared records: <span class=\"cache-entries\">%u</span> of %u entries; "
                "refused (full or not stored): <span class=\"cache-refused\">%lu</span></p>\n",
                cs.live, cs.capacity, cs.refused);
+    afb_readiness_html(r);
     ap_rputs("</body></html>\n", r);
     return OK;
 }
@@ -475,6 +521,8 @@ int afb_status_handler(request_rec *r)
     if (r->args && afb_form_parse(r->pool, r->args, strlen(r->args), 8, &q) == AFB_OK)
         format = apr_table_get(q, "format");
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    if (format && !strcmp(format, "readiness"))
+        return r->header_only ? OK : afb_readiness_serve(r);
     snap = afb_snapshot(r);
     if (r->header_only)
         return OK;

@@ -19,6 +19,7 @@
 #include "afb_provider.h"
 #include "afb_login_form.h"
 #include "afb_mfa_form.h"
+#include "afb_readiness.h"
 #include "afb_registry.h"
 #include "afb_request.h"
 #include "afb_session.h"
@@ -70,7 +71,8 @@ static int afb_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
         return OK;
     conf->main_server = s;
     if (afb_cache_post_config(pconf, ptemp, s) != OK || afb_event_log_open(pconf, s) != OK ||
-        afb_health_post_config(pconf, ptemp, s) != OK || afb_vgate_post_config(s) != OK)
+        afb_health_post_config(pconf, ptemp, s) != OK || afb_vgate_post_config(s) != OK ||
+        afb_readiness_post_config(pconf, s) != OK)
         return !OK;
     afb_provider_stores_post_config(conf, pconf, s);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
@@ -149,7 +151,9 @@ static const command_rec afb_cmds[] = {
     AP_INIT_TAKE1("AuthFallbackEventLog", afb_cmd_path, AFB_EVENT_LOG_FIELD, RSRC_CONF,
                   "JSON-lines event log: a file or \"|program\""),
     AP_INIT_TAKE1("AuthFallbackOverrideFile", afb_cmd_path, AFB_OVERRIDE_FIELD, RSRC_CONF,
-                  "Operator override file: lines NAME auto|up|down"),
+                  "Operator override file: lines NAME auto|up|down|release|drill ARG"),
+    AP_INIT_TAKE12("AuthFallbackRoster", afb_cmd_roster, NULL, RSRC_CONF,
+                   "Roster of who signed in where: FILE [DAYS], the base of readiness"),
     AP_INIT_ITERATE("AuthFallbackCookie", afb_cmd_cookie, NULL, RSRC_CONF,
                     "name= domain= samesite=Lax|Strict|None secure=auto|on|off"),
     AP_INIT_ITERATE("AuthFallbackThrottle", afb_cmd_throttle, NULL, RSRC_CONF,
