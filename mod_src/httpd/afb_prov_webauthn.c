@@ -696,7 +696,7 @@ static int afb_wa_handler(request_rec *r)
 const afb_provider_ops_t afb_prov_webauthn = {
     .type = "webauthn", .roles = AFB_ROLE_FIRST | AFB_ROLE_SECOND,
     .store = afb_wa_parse, .configure = afb_wa_configure, .child_init = afb_wa_child_init,
-    .probe = afb_wa_probe, .enrolled = afb_wa_enrolled, .ready = afb_wa_ready,
+    .probe = afb_wa_probe, .enrolled = afb_wa_enrolled, .credential = "a passkey", .ready = afb_wa_ready,
     .start = afb_wa_start, .mfa_page = afb_wa_mfa_page,
     .endpoint = "passkey", .handler = afb_wa_handler,
 };

@@ -322,11 +322,13 @@ static void afb_readiness_compute(afb_module_t *mod, afb_readiness_t *rd, apr_po
     afb_env_baton_t b = { mod, p };
     afb_ready_env_t env = { afb_env_has, afb_env_down_with, &b };
     afb_roster_t *roster = NULL;
-    const char *text = NULL, *report, *reason = NULL;
-    size_t len = 0;
+    char *text = NULL;
+    const char *report, *reason = NULL;
+    apr_size_t len = 0;
     afb_ready_loc_t *locs;
     int nlocs;
-    afb_status_t st = afb_storefile_read(p, mod->roster_file, &text, &len, &reason);
+    afb_status_t st = afb_file_read(p, mod->roster_file, AFB_ROSTER_MAX_BYTES, &text, &len,
+                                    NULL, &reason);
     rd->computed = now;
     rd->recompute_at = 0;
     if (st == AFB_ENOENT)
