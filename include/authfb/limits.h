@@ -34,6 +34,7 @@
 #define AFB_TOTP_REPLAY_TTL 3600       /* the last accepted TOTP step of a user */
 #define AFB_REMOTE_CODE_TTL 300        /* a code any MFA provider accepted, used once */
 #define AFB_RETRY_AFTER 30             /* Retry-After of the 503 page */
+#define AFB_STATUS_REFRESH 10          /* the status page reloads itself (unless turned off) */
 #define AFB_WEBAUTHN_CHALLENGE_LIFETIME 300 /* a passkey challenge; its single use as long */
 
 /* ---- intervals ---- */

@@ -89,6 +89,7 @@ const afb_msg_def_t afb_msg_defs[AFB_MSG_COUNT] = {
     [AFB_MSG_OIDC_DOWN_UNREACHABLE] = {"oidc.down.unreachable", "",
         "The identity provider could not be reached. Please try again in a few minutes."},
     [AFB_MSG_OIDC_RETRY] = {"oidc.retry", "", "Try signing in again"},
+    [AFB_MSG_OIDC_ACCOUNT_TEXT] = {"oidc.account", "", "This account cannot sign in here."},
 };
 
 static const char *const afb_msgs_de[AFB_MSG_COUNT] = {
@@ -166,6 +167,7 @@ static const char *const afb_msgs_de[AFB_MSG_COUNT] = {
     [AFB_MSG_OIDC_DOWN_UNREACHABLE] = "Der Identitätsanbieter ist nicht erreichbar. Bitte "
         "versuchen Sie es in einigen Minuten erneut.",
     [AFB_MSG_OIDC_RETRY] = "Erneut anmelden",
+    [AFB_MSG_OIDC_ACCOUNT_TEXT] = "Mit diesem Konto ist hier keine Anmeldung möglich.",
 };
 
 static const char *const afb_msgs_fr[AFB_MSG_COUNT] = {
@@ -243,6 +245,7 @@ static const char *const afb_msgs_fr[AFB_MSG_COUNT] = {
     [AFB_MSG_OIDC_DOWN_UNREACHABLE] = "Le fournisseur d’identité est injoignable. Veuillez "
         "réessayer dans quelques minutes.",
     [AFB_MSG_OIDC_RETRY] = "Réessayer de se connecter",
+    [AFB_MSG_OIDC_ACCOUNT_TEXT] = "Ce compte ne peut pas se connecter ici.",
 };
 
 static const char *const afb_msgs_es[AFB_MSG_COUNT] = {
@@ -320,6 +323,7 @@ static const char *const afb_msgs_es[AFB_MSG_COUNT] = {
     [AFB_MSG_OIDC_DOWN_UNREACHABLE] = "No se puede acceder al proveedor de identidad. Vuelva "
         "a intentarlo dentro de unos minutos.",
     [AFB_MSG_OIDC_RETRY] = "Volver a iniciar sesión",
+    [AFB_MSG_OIDC_ACCOUNT_TEXT] = "Esta cuenta no puede iniciar sesión aquí.",
 };
 
 const afb_builtin_lang_t afb_builtin_langs[] = {

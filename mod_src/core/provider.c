@@ -392,6 +392,7 @@ static const key_spec_t oidc_keys[] = {
     { "ca_file", NULL, 0, NULL },
     { "claims_env", NULL, 0, check_claim_list },
     { "redirect_uri", NULL, 0, check_url_key },
+    { "logout", "on", 0, check_on_off },
     { NULL, NULL, 0, NULL }
 };
 

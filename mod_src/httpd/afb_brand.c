@@ -161,9 +161,20 @@ const afb_lang_t *afb_lang(request_rec *r)
     apr_pool_userdata_get(&v, "afb-lang", r->pool);
     if (v)
         return v;
-    l = afb_catalogue_english(afb_brand_of(r->server, NULL)->catalogue);
+    l = afb_catalogue_pick(afb_brand_of(r->server, NULL)->catalogue,
+                           apr_table_get(r->headers_in, "Accept-Language"));
     apr_pool_userdata_setn(l, "afb-lang", NULL, r->pool);
     return l;
+}
+
+const char *afb_h(request_rec *r, afb_msg_id_t id)
+{
+    return afb_msg_html(r->pool, afb_lang(r), id, NULL);
+}
+
+const char *afb_t(request_rec *r, afb_msg_id_t id)
+{
+    return afb_msg_text(r->pool, afb_lang(r), id, NULL);
 }
 
 const char *afb_brand_img_src(request_rec *r)

@@ -20,6 +20,11 @@ void afb_brand_post_config(server_rec *s, apr_pool_t *pconf);
 /* The language of this request's pages (Accept-Language; English by default). */
 const afb_lang_t *afb_lang(request_rec *r);
 
+/* A message of the request's language without parameters: _h escaped for HTML, _t plain text
+ * (a title: the frame escapes it). */
+const char *afb_h(request_rec *r, afb_msg_id_t id);
+const char *afb_t(request_rec *r, afb_msg_id_t id);
+
 /* The whole page: the frame (template or built-in) around content, in the request's
  * language, with the branding; journey_end adds the helpdesk line where the frame has none. */
 const char *afb_brand_render(request_rec *r, const char *title, const char *content,

@@ -7,6 +7,7 @@
 #include "afb_flow.h"
 #include "afb_cookie.h"
 #include "afb_page.h"
+#include "afb_brand.h"
 #include "afb_provider.h"
 #include "authfb/util.h"
 
@@ -38,12 +39,17 @@ void afb_flow_forget(request_rec *r)
 int afb_flow_lost_page(request_rec *r, afb_status_t st, const char *return_to)
 {
     const char *href = afb_html_escape(r->pool, afb_return_sanitize(r->pool, return_to));
+    /* A form sent after its sign-in expired (left open too long, or the provider changed):
+     * a fresh sign-in for the same page, whose form the person meets at once. */
+    if (r->method_number == M_POST && return_to)
+        return afb_redirect(r, HTTP_SEE_OTHER, afb_return_sanitize(r->pool, return_to));
     return afb_page(r, r->method_number == M_POST ? HTTP_BAD_REQUEST : HTTP_OK,
-                    "Sign in",
+                    afb_t(r, AFB_MSG_LOGIN_TITLE),
                     apr_pstrcat(r->pool, "<p>",
-                                st == AFB_EEXPIRED ? "This sign-in form has expired."
-                                                   : "There is no sign-in in progress.",
-                                "</p><p><a href=\"", href, "\">Start signing in</a></p>", NULL));
+                                afb_h(r, st == AFB_EEXPIRED ? AFB_MSG_FLOW_EXPIRED
+                                                            : AFB_MSG_FLOW_NONE),
+                                "</p><p><a href=\"", href, "\">", afb_h(r, AFB_MSG_FLOW_START),
+                                "</a></p>", NULL));
 }
 
 /* Every provider the flow names still exists with a type that fits its place (a graceful
@@ -97,18 +103,20 @@ apr_table_t *afb_checked_form(request_rec *r, const afb_flow_t *flow, int *statu
     const char *csrf;
     int st = afb_read_form(r, &form);
     if (st == HTTP_REQUEST_ENTITY_TOO_LARGE) {
-        *status = afb_page(r, st, "Request too large", "<p>The form was too large.</p>");
+        *status = afb_page(r, st, afb_t(r, AFB_MSG_TOOLARGE_TITLE),
+                           apr_pstrcat(r->pool, "<p>", afb_h(r, AFB_MSG_TOOLARGE_TEXT), "</p>",
+                                       NULL));
         return NULL;
     }
     if (st != OK) {
-        *status = afb_bad_request(r, "The form could not be read.");
+        *status = afb_bad_request(r, AFB_MSG_BADREQ_FORM);
         return NULL;
     }
     csrf = apr_table_get(form, "csrf");
     if (!csrf || !afb_ct_streq(csrf, flow->csrf)) {
-        *status = afb_page(r, HTTP_FORBIDDEN, "Sign-in form expired",
-                           "<p>This form is no longer valid. Please go back and sign in "
-                           "again.</p>");
+        /* A form of an earlier sign-in (another tab started a new one): the current form,
+         * fresh, for the same page, instead of a dead end. */
+        *status = afb_redirect(r, HTTP_SEE_OTHER, afb_return_sanitize(r->pool, r->unparsed_uri));
         return NULL;
     }
     return form;

@@ -13,6 +13,7 @@
 #include "afb_health.h"
 #include "afb_mfa_chain.h"
 #include "afb_page.h"
+#include "afb_brand.h"
 #include "afb_provider.h"
 #include "afb_session.h"
 #include "afb_throttle.h"
@@ -22,27 +23,27 @@
 
 APLOG_USE_MODULE(auth_fallback);
 
-#define AFB_BAD_CREDENTIALS "The user name or password is incorrect."
-
 static int afb_login_form(request_rec *r, const afb_flow_t *flow, const char *error,
                           const char *user)
 {
-    const char *action = afb_html_escape(r->pool, afb_endpoint_url(r, "login", NULL));
-    return afb_page(r, HTTP_OK, "Sign in", apr_pstrcat(r->pool,
+    /* The action names the page the sign-in is for: a form left open past its lifetime still
+     * leads to a fresh sign-in for it (afb_flow_lost_page). */
+    const char *action = afb_html_escape(r->pool, afb_endpoint_url(r, "login", flow->return_to));
+    return afb_page(r, HTTP_OK, afb_t(r, AFB_MSG_LOGIN_TITLE), apr_pstrcat(r->pool,
         error ? "<p class=\"err\" role=\"alert\">" : "", error ? error : "",
         error ? "</p>" : "",
-        flow->degraded ? "<p class=\"note\">The usual sign-in service is unavailable; "
-                         "you are signing in through a fallback path.</p>" : "",
+        flow->degraded ? "<p class=\"note\">" : "",
+        flow->degraded ? afb_h(r, AFB_MSG_LOGIN_DEGRADED) : "", flow->degraded ? "</p>" : "",
         "<form method=\"post\" action=\"", action, "\" autocomplete=\"off\">"
         "<input type=\"hidden\" name=\"csrf\" value=\"", afb_html_escape(r->pool, flow->csrf),
-        "\"><label for=\"user\">User name</label>"
+        "\"><label for=\"user\">", afb_h(r, AFB_MSG_LOGIN_USER), "</label>"
         "<input type=\"text\" id=\"user\" name=\"user\" autocomplete=\"username\" "
         "autocapitalize=\"none\" autocorrect=\"off\" spellcheck=\"false\" required",
         user ? "" : " autofocus", " value=\"", afb_html_escape(r->pool, user ? user : ""), "\">"
-        "<label for=\"password\">Password</label>"
+        "<label for=\"password\">", afb_h(r, AFB_MSG_LOGIN_PASSWORD), "</label>"
         "<input type=\"password\" id=\"password\" name=\"password\" "
         "autocomplete=\"current-password\" required", user ? " autofocus" : "", ">"
-        "<button type=\"submit\">Sign in</button></form>", NULL));
+        "<button type=\"submit\">", afb_h(r, AFB_MSG_LOGIN_SUBMIT), "</button></form>", NULL));
 }
 
 /* The failure of a typed name: an unknown one is recorded as typed (normalized, cut and
@@ -55,7 +56,7 @@ static int afb_login_refused(request_rec *r, afb_flow_t *flow, const afb_provide
     else
         afb_auth_failure(r, flow->path, NULL,
                          afb_names_user(r->pool, &prov->conf.names, stored), "bad_password");
-    return afb_login_form(r, flow, AFB_BAD_CREDENTIALS, typed);
+    return afb_login_form(r, flow, afb_h(r, AFB_MSG_LOGIN_BAD), typed);
 }
 
 /* Judge the name and password with the path's verify(). The path's name rules come first:
@@ -101,7 +102,7 @@ static int afb_login_post(request_rec *r, afb_flow_t *flow)
     password = apr_table_get(form, "password");
     if (!user || !password || !*user || strlen(user) > AFB_SESSION_MAX_FIELD ||
         strlen(password) > prov->ops->max_secret)
-        return afb_bad_request(r, "The form is incomplete.");
+        return afb_bad_request(r, AFB_MSG_BADREQ_INCOMPLETE);
     if (afb_health_is_down(prov)) {
         /* The path went down (e.g. a stale store) since the form was shown: route again. */
         afb_flow_forget(r);

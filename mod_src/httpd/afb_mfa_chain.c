@@ -9,6 +9,7 @@
 #include "afb_health.h"
 #include "afb_log.h"
 #include "afb_page.h"
+#include "afb_brand.h"
 #include "afb_provider.h"
 #include "afb_session.h"
 #include "authfb/util.h"
@@ -51,9 +52,9 @@ int afb_mfa_none_left(request_rec *r, afb_flow_t *flow)
                          not_enrolled ? "mfa_not_enrolled" : "mfa_unavailable");
         afb_flow_forget(r);
         if (not_enrolled)
-            return afb_page_end(r, HTTP_FORBIDDEN, "Second factor not set up",
-                            "<p>No second factor is set up for your account. "
-                            "Please contact your helpdesk.</p>");
+            return afb_page_end(r, HTTP_FORBIDDEN, afb_t(r, AFB_MSG_MFA_NONE_TITLE),
+                                apr_pstrcat(r->pool, "<p>", afb_h(r, AFB_MSG_MFA_NONE_TEXT),
+                                            "</p>", NULL));
         return afb_unavailable_page(r);
     }
     afb_health_counter(afb_provider_find(r->server, flow->path), AFB_HEALTH_COUNT_BYPASS);

@@ -13,6 +13,7 @@
 #include "afb_health.h"
 #include "afb_mfa_chain.h"
 #include "afb_page.h"
+#include "afb_brand.h"
 #include "afb_provider.h"
 #include "afb_session.h"
 #include "afb_throttle.h"
@@ -21,22 +22,24 @@
 
 APLOG_USE_MODULE(auth_fallback);
 
-#define AFB_BAD_CODE "The code is incorrect or has already been used."
-
 static int afb_code_form(request_rec *r, const afb_flow_t *flow, const char *error)
 {
-    const char *action = afb_html_escape(r->pool, afb_endpoint_url(r, "mfa", NULL));
-    return afb_page(r, HTTP_OK, "Verification code", apr_pstrcat(r->pool,
+    const char *action = afb_html_escape(r->pool, afb_endpoint_url(r, "mfa", flow->return_to));
+    /* Start over: the page itself again, which begins a new sign-in (a new flow replaces
+     * this one), e.g. for someone else or with another way to sign in. */
+    const char *restart = afb_html_escape(r->pool, afb_return_sanitize(r->pool, flow->return_to));
+    return afb_page(r, HTTP_OK, afb_t(r, AFB_MSG_MFA_TITLE), apr_pstrcat(r->pool,
         error ? "<p class=\"err\" role=\"alert\">" : "", error ? error : "",
-        error ? "</p>" : "",
-        "<p>Enter the code from your authenticator app for <strong>",
-        afb_html_escape(r->pool, flow->user), "</strong>.</p>"
+        error ? "</p>" : "", "<p>",
+        afb_msg_html(r->pool, afb_lang(r), AFB_MSG_MFA_INTRO, "user", flow->user, NULL), "</p>"
         "<form method=\"post\" action=\"", action, "\" autocomplete=\"off\">"
         "<input type=\"hidden\" name=\"csrf\" value=\"", afb_html_escape(r->pool, flow->csrf),
-        "\"><label for=\"code\">Code</label>"
+        "\"><label for=\"code\">", afb_h(r, AFB_MSG_MFA_CODE), "</label>"
         "<input type=\"text\" id=\"code\" name=\"code\" inputmode=\"numeric\" "
         "autocomplete=\"one-time-code\" pattern=\"[0-9]*\" maxlength=\"8\" required autofocus>"
-        "<button type=\"submit\">Verify</button></form>", NULL));
+        "<button type=\"submit\">", afb_h(r, AFB_MSG_MFA_SUBMIT), "</button></form>"
+        "<p class=\"note\"><a id=\"start-over\" href=\"", restart, "\">",
+        afb_h(r, AFB_MSG_MFA_RESTART), "</a></p>", NULL));
 }
 
 /* The page of the provider whose turn it is: its own, or the code form. */
@@ -156,7 +159,7 @@ static int afb_mfa_post(request_rec *r, afb_flow_t *flow)
         return status;
     code = apr_table_get(form, "code");
     if (!code || !*code || strlen(code) > afb_mfa_max_code(r, flow))
-        return afb_bad_request(r, "The form is incomplete.");
+        return afb_bad_request(r, AFB_MSG_BADREQ_INCOMPLETE);
     if (afb_throttled(r, flow, afb_flow_user_key(r, flow), flow->user, &att, &status))
         return status;
     if (afb_mfa_check(r, flow, code, &prov, &st, &moved, &status)) {
@@ -172,12 +175,11 @@ static int afb_mfa_post(request_rec *r, afb_flow_t *flow)
     if (st == AFB_ERR) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "AFB00023: single-use state of codes "
                       "unavailable; code for %s not accepted", flow->user);
-        return afb_mfa_page(r, flow, "The code could not be checked right now. "
-                                     "Please try again.");
+        return afb_mfa_page(r, flow, afb_h(r, AFB_MSG_MFA_UNCHECKED));
     }
     afb_auth_failure(r, flow->path, flow->mfa[0], flow->user,
                      st == AFB_EREPLAY ? "code_replayed" : "bad_code");
-    return afb_mfa_page(r, flow, AFB_BAD_CODE);
+    return afb_mfa_page(r, flow, afb_h(r, AFB_MSG_MFA_BAD));
 }
 
 static int afb_mfa_show(request_rec *r, afb_flow_t *flow)

@@ -72,21 +72,34 @@ int afb_page_end(request_rec *r, int status, const char *title, const char *body
     return afb_page_frame(r, status, title, body_html, 1);
 }
 
-int afb_unavailable_page(request_rec *r)
+/* "Try again": the address the person asked for, when it is a page of theirs (a GET outside the
+ * module's own URLs). */
+static const char *afb_try_again(request_rec *r)
 {
-    apr_table_setn(r->err_headers_out, "Retry-After",
-                   apr_itoa(r->pool, AFB_RETRY_AFTER));
-    return afb_page_end(r, HTTP_SERVICE_UNAVAILABLE, "Sign-in temporarily unavailable",
-                    "<p>Sign-in is temporarily unavailable because the services it depends on "
-                    "cannot be reached. Please try again in a few minutes.</p>"
-                    "<p class=\"note\">If you are already signed in elsewhere, that session "
-                    "keeps working.</p>");
+    const char *ep = afb_module(r->server)->endpoint;
+    if (r->method_number != M_GET || !r->unparsed_uri || !strncmp(r->uri, ep, strlen(ep)))
+        return "";
+    return apr_pstrcat(r->pool, "<p><a href=\"",
+                       afb_html_escape(r->pool, afb_return_sanitize(r->pool, r->unparsed_uri)),
+                       "\">", afb_h(r, AFB_MSG_TRY_AGAIN), "</a></p>", NULL);
 }
 
-int afb_bad_request(request_rec *r, const char *what)
+int afb_unavailable_page(request_rec *r)
 {
-    return afb_page(r, HTTP_BAD_REQUEST, "Bad request",
-                    apr_pstrcat(r->pool, "<p>", afb_html_escape(r->pool, what), "</p>", NULL));
+    const char *wait = apr_itoa(r->pool, AFB_RETRY_AFTER);
+    apr_table_setn(r->err_headers_out, "Retry-After", wait);
+    return afb_page_end(r, HTTP_SERVICE_UNAVAILABLE, afb_t(r, AFB_MSG_UNAVAILABLE_TITLE),
+        apr_pstrcat(r->pool, "<p>", afb_h(r, AFB_MSG_UNAVAILABLE_TEXT), " ",
+                    afb_msg_html(r->pool, afb_lang(r), AFB_MSG_UNAVAILABLE_WAIT, "seconds", wait,
+                                 NULL),
+                    "</p>", afb_try_again(r), "<p class=\"note\">",
+                    afb_h(r, AFB_MSG_UNAVAILABLE_NOTE), "</p>", NULL));
+}
+
+int afb_bad_request(request_rec *r, afb_msg_id_t what)
+{
+    return afb_page(r, HTTP_BAD_REQUEST, afb_t(r, AFB_MSG_BADREQ_TITLE),
+                    apr_pstrcat(r->pool, "<p>", afb_h(r, what), "</p>", NULL));
 }
 
 /* Read a POSTed body of at most max bytes into a NUL-terminated buffer. */

@@ -4,6 +4,7 @@
 #define AFB_PAGE_H
 
 #include "afb_conf.h"
+#include "authfb/i18n.h"
 
 /* No caching, no framing, no referrer, a strict CSP: on every page of the module. */
 void afb_nocache(request_rec *r);
@@ -13,7 +14,7 @@ int afb_page(request_rec *r, int status, const char *title, const char *body_htm
 int afb_page_end(request_rec *r, int status, const char *title, const char *body_html);
 /* 503 with Retry-After: no path can take a sign-in now. */
 int afb_unavailable_page(request_rec *r);
-int afb_bad_request(request_rec *r, const char *what);
+int afb_bad_request(request_rec *r, afb_msg_id_t what);
 /* An urlencoded POST body (at most AFB_FORM_MAX_BYTES) into *form; an HTTP status on
  * failure (413 when too large). */
 int afb_read_form(request_rec *r, apr_table_t **form);

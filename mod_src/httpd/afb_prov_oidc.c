@@ -17,10 +17,12 @@
 #include "afb_health.h"
 #include "afb_log.h"
 #include "afb_page.h"
+#include "afb_brand.h"
 #include "afb_route.h"
 #include "afb_session.h"
 #include "authfb/names.h"
 #include "authfb/event.h"
+#include "authfb/logout.h"
 #include "authfb/oidc.h"
 #include "authfb/util.h"
 
@@ -279,8 +281,7 @@ static int afb_oidc_start(request_rec *r, afb_provider_t *prov, const afb_flow_t
         return afb_unavailable_page(r);
     }
     if (!afb_host_is_ours(r))
-        return afb_bad_request(r, "This site is not signed in to under this address: use "
-                               "its usual address.");
+        return afb_bad_request(r, AFB_MSG_BADREQ_HOST);
     /* Recovery reaches every child: a probe that passed after this child's failed fetch
      * lets it fetch again at once. */
     afb_oidc_passed_since(rt->op, afb_health_last_pass(prov));
@@ -317,17 +318,108 @@ static int afb_oidc_start(request_rec *r, afb_provider_t *prov, const afb_flow_t
 
 /* ---- the callback ---- */
 
+/* ---- signing out everywhere (RP-initiated logout; docs/directives.md, "Signing out") ---- */
+
+static int afb_oidc_logout_on(const afb_provider_t *prov)
+{
+    const char *v = apr_table_get(prov->conf.params, "logout");
+    return !v || strcasecmp(v, "off");
+}
+
+/* The ID token, kept for the id_token_hint in a cookie of its own on the endpoint path (the
+ * session cookie, sent with every request, stays small). */
+static void afb_logout_hint_keep(request_rec *r, const afb_provider_t *prov, const char *user,
+                                 const char *id_token)
+{
+    afb_logout_hint_t h;
+    const char *sealed = NULL;
+    if (!afb_oidc_logout_on(prov) || !id_token)
+        return;
+    h.provider = prov->conf.name;
+    h.user = user;
+    h.issued = apr_time_now();
+    h.id_token = id_token;
+    if (afb_logout_hint_seal(afb_module(r->server)->keyring, r->pool, &h, &sealed) == AFB_OK)
+        afb_cookie_set(r, afb_logout_cookie(r, "_idt"), sealed, -1,
+                       afb_module(r->server)->endpoint);
+    else
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "AFB01430: provider %s: ID token of %lu "
+                      "bytes not kept for the logout (at most %d): the provider may ask the "
+                      "person to confirm when they sign out", prov->conf.name,
+                      (unsigned long)strlen(id_token), AFB_LOGOUT_ID_TOKEN_MAX);
+}
+
+/* Where the OP sends the person back after its logout: the logout URL beside the callback. */
+static const char *afb_post_logout_uri(request_rec *r, const afb_provider_t *prov)
+{
+    const char *cb = afb_redirect_uri(r, prov);
+    apr_size_t n = strlen(cb), k = strlen("/callback");
+    if (n > k && !strcmp(cb + n - k, "/callback"))
+        return apr_pstrcat(r->pool, apr_pstrmemdup(r->pool, cb, n - k), "/logout", NULL);
+    return apr_pstrcat(r->pool, cb, cb[n - 1] == '/' ? "" : "/", "logout", NULL);
+}
+
+/* The kept ID token when it belongs to this session, else NULL; the cookie is cleared. */
+static const char *afb_logout_hint_take(request_rec *r, const char *provider, const char *user)
+{
+    const char *c = afb_cookie_get(r, afb_logout_cookie(r, "_idt"));
+    afb_logout_hint_t h;
+    if (!c)
+        return NULL;
+    afb_cookie_clear(r, afb_logout_cookie(r, "_idt"), afb_module(r->server)->endpoint);
+    if (afb_logout_hint_open(afb_module(r->server)->keyring, r->pool, c, &h) != AFB_OK ||
+        strcmp(h.provider, provider) || strcmp(h.user, user))
+        return NULL;
+    return h.id_token;
+}
+
+static int afb_oidc_logout(request_rec *r, afb_provider_t *prov, const char *user,
+                           const char *return_to)
+{
+    afb_oidc_rt_t *rt = prov->runtime;
+    afb_logout_pending_t lp;
+    const char *url = NULL, *why = NULL, *sealed = NULL, *hint;
+    afb_status_t st;
+    if (!rt || !rt->op || !afb_oidc_logout_on(prov) || afb_health_is_down(prov))
+        return DECLINED; /* a provider that is down is not waited on: signed out here only */
+    st = afb_oidc_end_session_endpoint(rt->op, r->pool, apr_time_now(), &url, &why);
+    if (st != AFB_OK) {
+        if (st != AFB_ENOENT)
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "AFB01431: provider %s: the session "
+                          "at the identity provider cannot be ended (%s); signed out here only",
+                          prov->conf.name, why ? why : afb_status_str(st));
+        return DECLINED;
+    }
+    hint = afb_logout_hint_take(r, prov->conf.name, user);
+    lp.provider = prov->conf.name;
+    lp.state = afb_random_token(r->pool, 24);
+    lp.return_to = return_to;
+    lp.expires = apr_time_now() + apr_time_from_sec(AFB_LOGOUT_PENDING_LIFETIME);
+    if (!lp.state || afb_logout_pending_seal(afb_module(r->server)->keyring, r->pool, &lp,
+                                             &sealed) != AFB_OK)
+        return DECLINED;
+    afb_cookie_set(r, afb_logout_cookie(r, "_lo"), sealed, AFB_LOGOUT_PENDING_LIFETIME,
+                   afb_module(r->server)->endpoint);
+    return afb_redirect(r, HTTP_MOVED_TEMPORARILY, afb_logout_url(r->pool, url,
+                        apr_table_get(prov->conf.params, "client_id"), hint,
+                        afb_post_logout_uri(r, prov), lp.state));
+}
+
+/* ---- the callback ---- */
+
 static void afb_oidc_failure(request_rec *r, const afb_oidc_pending_t *pend, const char *reason)
 {
     afb_auth_failure(r, pend ? pend->provider : NULL, NULL, NULL, reason);
 }
 
-static int afb_retry_page(request_rec *r, int status, const char *title, const char *text,
+static int afb_retry_page(request_rec *r, int status, afb_msg_id_t title, afb_msg_id_t text,
                           const char *return_to)
 {
-    return afb_page(r, status, title, apr_pstrcat(r->pool, "<p>", text, "</p><p><a href=\"",
-                    afb_html_escape(r->pool, afb_return_sanitize(r->pool, return_to)),
-                    "\">Try signing in again</a></p>", NULL));
+    int (*page)(request_rec *, int, const char *, const char *) =
+        status == HTTP_SERVICE_UNAVAILABLE ? afb_page_end : afb_page;
+    return page(r, status, afb_t(r, title), apr_pstrcat(r->pool, "<p>", afb_h(r, text),
+                "</p><p><a href=\"", afb_html_escape(r->pool, afb_return_sanitize(r->pool,
+                return_to)), "\">", afb_h(r, AFB_MSG_OIDC_RETRY), "</a></p>", NULL));
 }
 
 /* An OP error code is a short token; anything else is reported as "invalid". */
@@ -370,15 +462,13 @@ static int afb_oidc_infra_failure(request_rec *r, afb_provider_t *prov,
      * OP at all (or a refusal of our own credentials) moves the person on at once; otherwise
      * they retry, and the checker decides within seconds whether the OP is down. */
     if (st == AFB_EANSWER)
-        return afb_retry_page(r, HTTP_SERVICE_UNAVAILABLE, "Sign-in temporarily unavailable",
-                              "The identity provider could not complete the sign-in. Please "
-                              "try again in a moment.", pend->return_to);
+        return afb_retry_page(r, HTTP_SERVICE_UNAVAILABLE, AFB_MSG_UNAVAILABLE_TITLE,
+                              AFB_MSG_OIDC_DOWN_ANSWER, pend->return_to);
     if (afb_flow_load(r, &standby) == AFB_OK && standby.stage == AFB_FLOW_STANDBY &&
         !strcmp(standby.return_to, pend->return_to))
         return afb_activate_standby(r, &standby);
-    return afb_retry_page(r, HTTP_SERVICE_UNAVAILABLE, "Sign-in temporarily unavailable",
-                          "The identity provider could not be reached. Please try again in a "
-                          "few minutes.", pend->return_to);
+    return afb_retry_page(r, HTTP_SERVICE_UNAVAILABLE, AFB_MSG_UNAVAILABLE_TITLE,
+                          AFB_MSG_OIDC_DOWN_UNREACHABLE, pend->return_to);
 }
 
 /* The returned name under the provider's name rules (docs/directives.md, "Name rules"):
@@ -408,16 +498,15 @@ static int afb_oidc_finish(request_rec *r, const afb_oidc_pending_t *pend, const
         return afb_oidc_infra_failure(r, prov, pend, st, why);
     if (st != AFB_OK) {
         afb_oidc_failure(r, pend, why ? why : afb_status_str(st));
-        return afb_retry_page(r, HTTP_FORBIDDEN, "Sign-in failed",
-                              "The identity provider's answer could not be accepted.",
-                              pend->return_to);
+        return afb_retry_page(r, HTTP_FORBIDDEN, AFB_MSG_OIDC_FAILED_TITLE,
+                              AFB_MSG_OIDC_FAILED_TEXT, pend->return_to);
     }
     memset(&flow, 0, sizeof(flow));
     if ((flow.user = afb_oidc_user(r, prov, id.user)) == NULL) {
         afb_auth_failure(r, pend->provider, NULL, afb_name_for_log(r->pool, id.user),
                          "unknown_user");
-        return afb_retry_page(r, HTTP_FORBIDDEN, "Sign-in failed",
-                              "This account cannot sign in here.", pend->return_to);
+        return afb_retry_page(r, HTTP_FORBIDDEN, AFB_MSG_OIDC_FAILED_TITLE,
+                              AFB_MSG_OIDC_ACCOUNT_TEXT, pend->return_to);
     }
     flow.path = pend->provider;
     flow.location = pend->location;
@@ -425,6 +514,7 @@ static int afb_oidc_finish(request_rec *r, const afb_oidc_pending_t *pend, const
     flow.degraded = pend->degraded;
     flow.drill = pend->drill;
     flow.lifetime = pend->lifetime;
+    afb_logout_hint_keep(r, prov, flow.user, id.id_token);
     /* Honest assurance: the session names a second factor only when the OP says it used one. */
     return afb_issue_session(r, &flow, id.mfa ? prov->conf.name : "none", id.claims);
 }
@@ -438,38 +528,37 @@ static int afb_callback_handler(request_rec *r)
     if (r->method_number != M_GET)
         return HTTP_METHOD_NOT_ALLOWED;
     if (!r->args || afb_form_parse(r->pool, r->args, strlen(r->args), 16, &q) != AFB_OK)
-        return afb_bad_request(r, "The sign-in answer is malformed.");
+        return afb_bad_request(r, AFB_MSG_BADREQ_ANSWER);
     state = apr_table_get(q, "state");
     code = apr_table_get(q, "code");
     err = apr_table_get(q, "error");
     if (!state || !*state || strlen(state) > 256)
-        return afb_bad_request(r, "The sign-in answer has no valid state.");
+        return afb_bad_request(r, AFB_MSG_BADREQ_STATE);
     name = afb_pending_find(r, state);
     cookie = name ? afb_cookie_get(r, name) : NULL;
     if (!cookie)
-        return afb_retry_page(r, HTTP_BAD_REQUEST, "Sign-in expired",
-                              "No sign-in is in progress in this browser, or it has expired.",
-                              "/");
+        return afb_retry_page(r, HTTP_BAD_REQUEST, AFB_MSG_OIDC_EXPIRED_TITLE,
+                              AFB_MSG_OIDC_EXPIRED_NONE, "/");
     st = afb_oidc_pending_open(afb_module(r->server)->keyring, r->pool, cookie, state,
                                apr_time_now(), &pend);
     if (st != AFB_OK) {
         afb_oidc_failure(r, NULL, st == AFB_EMISMATCH ? "state_mismatch"
                                         : st == AFB_EEXPIRED ? "state_expired" : "state_invalid");
-        return afb_retry_page(r, HTTP_BAD_REQUEST, "Sign-in expired",
-                              "This sign-in answer does not belong to a sign-in in progress.", "/");
+        return afb_retry_page(r, HTTP_BAD_REQUEST, AFB_MSG_OIDC_EXPIRED_TITLE,
+                              AFB_MSG_OIDC_EXPIRED_FOREIGN, "/");
     }
     afb_pending_set(r, name, "", 0);
     if (err) {
         afb_oidc_failure(r, &pend, afb_op_error(r->pool, err));
-        return afb_retry_page(r, HTTP_FORBIDDEN, "Sign-in refused",
-                              "The identity provider did not sign you in.", pend.return_to);
+        return afb_retry_page(r, HTTP_FORBIDDEN, AFB_MSG_OIDC_REFUSED_TITLE,
+                              AFB_MSG_OIDC_REFUSED_TEXT, pend.return_to);
     }
     if (!code || !*code || strlen(code) > 2048)
-        return afb_bad_request(r, "The sign-in answer has no code.");
+        return afb_bad_request(r, AFB_MSG_BADREQ_CODE);
     if (afb_state_used(r, state)) {
         afb_oidc_failure(r, &pend, "state_replayed");
-        return afb_retry_page(r, HTTP_BAD_REQUEST, "Sign-in already used",
-                              "This sign-in answer has already been used.", pend.return_to);
+        return afb_retry_page(r, HTTP_BAD_REQUEST, AFB_MSG_OIDC_USED_TITLE,
+                              AFB_MSG_OIDC_USED_TEXT, pend.return_to);
     }
     return afb_oidc_finish(r, &pend, code);
 }
@@ -478,5 +567,6 @@ const afb_provider_ops_t afb_prov_oidc = {
     .type = "oidc", .roles = AFB_ROLE_FIRST,
     .configure = afb_oidc_configure, .child_init = afb_oidc_child_init,
     .probe = afb_oidc_health_probe,
-    .start = afb_oidc_start, .endpoint = "callback", .handler = afb_callback_handler,
+    .start = afb_oidc_start, .logout = afb_oidc_logout,
+    .endpoint = "callback", .handler = afb_callback_handler,
 };

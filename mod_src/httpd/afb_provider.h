@@ -96,6 +96,12 @@ struct afb_provider_ops_t {
     int (*mfa_page)(request_rec *r, afb_provider_t *prov, const afb_flow_t *flow,
                     const char *error);
 
+    /* Signing out of a session it issued (optional): end the session at the provider too,
+     * with the redirect there (the person comes back to the logout URL with the state of a
+     * pending logout, afb_session.h); DECLINED when there is none to make. */
+    int (*logout)(request_rec *r, afb_provider_t *prov, const char *user,
+                  const char *return_to);
+
     /* A URL of its own under AuthFallbackEndpoint (optional), such as "callback", served
      * by handler before any access control, like the module's other pages. */
     const char *endpoint;

@@ -2,6 +2,7 @@
  * the session cookie, what the backend receives (docs/directives.md, "What the protected
  * application receives"), and the authz providers fallback-path and fallback-mfa. */
 #include <apr_strings.h>
+#include <apr_uri.h>
 #include <http_core.h>
 #include <http_protocol.h>
 #include <http_request.h>
@@ -14,6 +15,7 @@
 #include "afb_log.h"
 #include "afb_mfa_chain.h"
 #include "afb_page.h"
+#include "afb_brand.h"
 #include "afb_provider.h"
 #include "afb_route.h"
 #include "authfb/session.h"
@@ -232,6 +234,45 @@ int afb_fixups(request_rec *r)
     return DECLINED;
 }
 
+/* What the refused page needs, as the authz providers noted it when they said no. */
+static const char *afb_denied_need(request_rec *r)
+{
+    const char *paths = apr_table_get(r->notes, "afb-need-path");
+    if (paths)
+        return afb_msg_html(r->pool, afb_lang(r), AFB_MSG_DENIED_NEED_PATH, "paths", paths, NULL);
+    if (apr_table_get(r->notes, "afb-need-mfa"))
+        return afb_h(r, AFB_MSG_DENIED_NEED_MFA);
+    return afb_h(r, AFB_MSG_DENIED_NEED_OTHER);
+}
+
+/* "Go back": the page the person came from when it is one of this site's (Referer with the
+ * request's own host), else the site's start. */
+static const char *afb_denied_back(request_rec *r)
+{
+    const char *ref = apr_table_get(r->headers_in, "Referer");
+    apr_uri_t u;
+    if (ref && r->hostname && apr_uri_parse(r->pool, ref, &u) == APR_SUCCESS && u.hostname &&
+        !strcasecmp(u.hostname, r->hostname) && u.path)
+        return afb_return_sanitize(r->pool, apr_pstrcat(r->pool, u.path, u.query ? "?" : "",
+                                                        u.query ? u.query : "", NULL));
+    return "/";
+}
+
+/* Access denied: who the person is, what this page needs, and the ways on (sign out and sign
+ * in another way, coming back here; or go back). */
+static const char *afb_denied_content(request_rec *r, const afb_req_state_t *st)
+{
+    const char *who = st ? afb_msg_html(r->pool, afb_lang(r), AFB_MSG_DENIED_WHO, "user",
+                                        st->session.user, "path", st->session.path, NULL) : "";
+    const char *here = afb_return_sanitize(r->pool, r->unparsed_uri);
+    return apr_pstrcat(r->pool, "<p>", who, "</p><p>", afb_denied_need(r), "</p>"
+        "<p><a id=\"sign-out\" href=\"",
+        afb_html_escape(r->pool, afb_endpoint_url(r, "logout", here)), "\">",
+        afb_h(r, AFB_MSG_DENIED_SIGNOUT), "</a></p><p><a id=\"go-back\" href=\"",
+        afb_html_escape(r->pool, afb_denied_back(r)), "\">", afb_h(r, AFB_MSG_DENIED_BACK),
+        "</a></p>", NULL);
+}
+
 /* A signed-in person whom an authz rule (e.g. Require fallback-mfa) refuses: say so plainly
  * instead of httpd's bare 401. */
 int afb_note_auth_failure(request_rec *r, const char *auth_type)
@@ -241,11 +282,8 @@ int afb_note_auth_failure(request_rec *r, const char *auth_type)
         return DECLINED;
     st = afb_req_state(r);
     apr_table_setn(r->err_headers_out, "WWW-Authenticate", "Fallback realm=\"sign-in required\"");
-    (void)afb_page_end(r, HTTP_UNAUTHORIZED, "Access denied", apr_pstrcat(r->pool,
-        "<p>You are signed in", st ? " as " : "", st ? afb_html_escape(r->pool, st->session.user) : "",
-        ", but this page needs a different kind of sign-in.</p><p><a href=\"",
-        afb_html_escape(r->pool, afb_endpoint_url(r, "logout", "/")),
-        "\">Sign out</a></p>", NULL));
+    (void)afb_page_end(r, HTTP_UNAUTHORIZED, afb_t(r, AFB_MSG_DENIED_TITLE),
+                       afb_denied_content(r, st));
     return OK;
 }
 
@@ -281,6 +319,7 @@ static authz_status afb_authz_path(request_rec *r, const char *line, const void 
     for (i = 0; i < names->nelts; i++)
         if (!strcmp(APR_ARRAY_IDX(names, i, const char *), st->session.path))
             return AUTHZ_GRANTED;
+    apr_table_setn(r->notes, "afb-need-path", apr_array_pstrcat(r->pool, names, ' '));
     return AUTHZ_DENIED;
 }
 
@@ -292,7 +331,10 @@ static authz_status afb_authz_mfa(request_rec *r, const char *line, const void *
         return AUTHZ_DENIED_NO_USER;
     if (!(st = afb_req_state(r)))
         return AUTHZ_DENIED;
-    return strcmp(st->session.mfa, "none") ? AUTHZ_GRANTED : AUTHZ_DENIED;
+    if (strcmp(st->session.mfa, "none"))
+        return AUTHZ_GRANTED;
+    apr_table_setn(r->notes, "afb-need-mfa", "1");
+    return AUTHZ_DENIED;
 }
 
 static const authz_provider afb_authz_path_provider = {afb_authz_path, afb_parse_path_require};

@@ -16,7 +16,13 @@ int afb_issue_session(request_rec *r, const afb_flow_t *flow, const char *mfa,
  * user may be NULL (not known, or not to be logged). */
 void afb_auth_failure(request_rec *r, const char *path, const char *mfa, const char *user,
                       const char *reason);
-/* The logout URL: the session cookie and any sign-in in progress cleared. */
+/* The logout URL (docs/directives.md, "Signing out"): the session cookie and any sign-in in
+ * progress cleared, the auth.logout event, the provider's own logout when its type has one
+ * (ops->logout), and the signed-out page with the way back; also where a provider sends the
+ * person back (?state=, checked against the sealed pending logout). */
 int afb_logout_handler(request_rec *r);
+/* The module's cookies of signing out: NAME_idt (the logout hint), NAME_lo (the pending
+ * logout), both on the endpoint path. */
+const char *afb_logout_cookie(request_rec *r, const char *suffix);
 
 #endif

@@ -431,7 +431,7 @@ static const char *afb_store_cell(apr_pool_t *p, const afb_row_t *row)
 {
     const afb_health_rec_t *h = &row->rec;
     if (!afb_provider_has_store(row->prov))
-        return "";
+        return NULL;
     return apr_psprintf(p, "%d records, %d skipped%s", h->store_records, h->store_skipped,
                         h->store_held ? apr_psprintf(p, "; <strong>new copy HELD</strong> "
                                                      "(%d users, %d in use)",
@@ -456,47 +456,139 @@ static void afb_html_drills(request_rec *r, const afb_snapshot_t *snap)
     }
 }
 
-static int afb_status_html(request_rec *r, const afb_snapshot_t *snap)
+/* "5 min 3 s" from t to now. */
+static const char *afb_ago(apr_pool_t *p, apr_time_t now, apr_time_t t)
+{
+    apr_int64_t s = now > t ? (apr_int64_t)apr_time_sec(now - t) : 0;
+    if (s < 60)
+        return apr_psprintf(p, "%d s", (int)s);
+    if (s < 3600)
+        return apr_psprintf(p, "%d min %d s", (int)(s / 60), (int)(s % 60));
+    if (s < 86400)
+        return apr_psprintf(p, "%d h %d min", (int)(s / 3600), (int)(s % 3600 / 60));
+    return apr_psprintf(p, "%d d %d h", (int)(s / 86400), (int)(s % 86400 / 3600));
+}
+
+/* "2026-12-01T01:02:03Z (5 min 3 s ago)", or "never". */
+static const char *afb_when_ago(apr_pool_t *p, apr_time_t now, apr_time_t t)
+{
+    if (!t)
+        return "never";
+    return apr_pstrcat(p, afb_rfc3339(p, t), " (", afb_ago(p, now, t), " ago)", NULL);
+}
+
+/* The last probe's result: "passed" or "failed: reason". */
+static const char *afb_probe_result(apr_pool_t *p, const afb_health_rec_t *h)
+{
+    if (!h->last_probe)
+        return "no probe yet";
+    if (h->last_failure == h->last_probe)
+        return apr_pstrcat(p, "failed: ", afb_html_escape(p, h->last_error), NULL);
+    return "passed";
+}
+
+static void afb_html_item(request_rec *r, const char *cls, const char *label, const char *html)
+{
+    if (html)
+        ap_rprintf(r, "<dt>%s</dt><dd class=\"%s\">%s</dd>\n", label, cls, html);
+}
+
+/* The State line: the state and since when. last_transition dates the probed state; when an
+ * override or a dependency decides the effective state, the line says so and dates the
+ * probed state, which is what the probes have seen. */
+static const char *afb_state_line(apr_pool_t *p, apr_time_t now, const afb_health_rec_t *h,
+                                  const char *state, const char *cause)
+{
+    const char *probed = afb_health_state_name(h->state);
+    const char *since = !h->last_transition ? "since the server started (no change yet)"
+                        : apr_pstrcat(p, "since ", afb_when_ago(p, now, h->last_transition), NULL);
+    const char *head = apr_pstrcat(p, "<span class=\"", state, "\">",
+                                   cause ? afb_html_escape(p, cause) : state, "</span>", NULL);
+    if (h->override == AFB_OVERRIDE_AUTO && !cause)
+        return apr_pstrcat(p, head, " ", since, NULL);
+    return apr_pstrcat(p, head, h->override != AFB_OVERRIDE_AUTO ? " by override" : "",
+                       "; probed <span class=\"", probed, "\">", probed, "</span> ", since, NULL);
+}
+
+/* Under an override, what the probes say: what to check before lifting it
+ * (docs/operations.md, "Lifting an override"). */
+static const char *afb_override_cell(apr_pool_t *p, const afb_health_rec_t *h)
+{
+    const char *probed = afb_health_state_name(h->state);
+    if (h->override == AFB_OVERRIDE_AUTO)
+        return "auto";
+    return apr_psprintf(p, "<strong>%s</strong>: the probes say <span class=\"%s\">%s</span> "
+                        "(%u passes / %u failures in a row; last probe %s)",
+                        afb_health_override_name(h->override), probed, probed, h->passes,
+                        h->fails, afb_probe_result(p, h));
+}
+
+static void afb_html_row(request_rec *r, const afb_snapshot_t *snap, const afb_row_t *row)
+{
+    const afb_health_rec_t *h = &row->rec;
+    const char *state = afb_health_state_name(afb_health_effective_state(h));
+    const char *cause = afb_row_cause(r->pool, h);
+    apr_pool_t *p = r->pool;
+    ap_rprintf(r, "<section class=\"prov\" id=\"prov-%s\"><h2>%s <span class=\"%s state\">%s"
+               "</span> <small>%s</small></h2><dl>\n", afb_html_escape(p, row->prov->conf.name),
+               afb_html_escape(p, row->prov->conf.name), state, state,
+               row->prov->ops->type);
+    afb_html_item(r, "since", "State", afb_state_line(p, snap->now, h, state, cause));
+    afb_html_item(r, "cause", "Cause", cause ? afb_html_escape(p, h->dep_cause) : NULL);
+    afb_html_item(r, "override", "Override", afb_override_cell(p, h));
+    afb_html_item(r, "probe", "Last probe", apr_pstrcat(p, afb_when_ago(p, snap->now,
+                  h->last_probe), h->last_probe ? ": " : "", h->last_probe
+                  ? afb_probe_result(p, h) : "", NULL));
+    afb_html_item(r, "error", "Last error", h->last_error[0]
+                  ? afb_html_escape(p, h->last_error) : NULL);
+    afb_html_item(r, "counts", "Probes", apr_psprintf(p, "%u passes / %u failures in a row; %"
+                  APR_UINT64_T_FMT " transitions", h->passes, h->fails, h->transitions));
+    afb_html_item(r, "signins", "Sign-ins", apr_psprintf(p, "%" APR_UINT64_T_FMT " ok / %"
+                  APR_UINT64_T_FMT " failed; %" APR_UINT64_T_FMT " fallbacks",
+                  h->auth_successes, h->auth_failures, h->fallbacks));
+    afb_html_item(r, "store", "Store", afb_store_cell(p, row));
+    ap_rputs("</dl></section>\n", r);
+}
+
+static void afb_html_head(request_rec *r, int refresh)
+{
+    ap_rputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+             "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">", r);
+    if (refresh)
+        ap_rprintf(r, "<meta http-equiv=\"refresh\" content=\"%d\">", AFB_STATUS_REFRESH);
+    ap_rputs("<title>mod_auth_fallback status</title><style>"
+             "body{font-family:system-ui,sans-serif;margin:0 auto;padding:.8rem;max-width:60rem;"
+             "overflow-wrap:anywhere}h1{font-size:1.3rem}h2{font-size:1.1rem;margin:.2rem 0}"
+             ".prov{border:1px solid #ccc;border-radius:6px;padding:.6rem .8rem;margin:.8rem 0}"
+             "dl{display:grid;grid-template-columns:minmax(6rem,max-content) 1fr;gap:.2rem .8rem;"
+             "margin:.4rem 0}dt{color:#555}dd{margin:0;min-width:0}small{color:#555;"
+             "font-weight:normal}.UP{color:#070}.DOWN{color:#b00020;font-weight:bold}"
+             ".UNKNOWN{color:#777}.state{white-space:nowrap}"
+             "@media(max-width:30rem){dl{grid-template-columns:1fr}dd{margin-bottom:.4rem}}"
+             "</style></head><body><h1>mod_auth_fallback status</h1>\n", r);
+    ap_rprintf(r, "<p class=\"refresh\">%s <a id=\"refresh-toggle\" href=\"?refresh=%s\">%s</a>"
+               "</p>\n", refresh ? apr_psprintf(r->pool, "This page reloads every %d s.",
+                                                AFB_STATUS_REFRESH)
+                                 : "Automatic reload is off.",
+               refresh ? "off" : "on", refresh ? "Turn automatic reload off" : "Turn it on");
+}
+
+static int afb_status_html(request_rec *r, const afb_snapshot_t *snap, int refresh)
 {
     afb_cache_stats_t cs;
     int i;
     ap_set_content_type(r, "text/html; charset=utf-8");
-    ap_rputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-             "<title>mod_auth_fallback status</title><style>body{font-family:system-ui,"
-             "sans-serif}td,th{padding:.3rem .6rem;border-bottom:1px solid #ddd;text-align:left}"
-             ".UP{color:#070}.DOWN{color:#b00020;font-weight:bold}.UNKNOWN{color:#777}</style>"
-             "</head><body><h1>mod_auth_fallback status</h1>\n"
-             "<p>Version: <span class=\"version\">" AFB_VERSION "</span></p>\n", r);
-    ap_rprintf(r, "<p>Checker: %s</p>\n", !snap->heartbeat ? "has not run yet"
+    afb_html_head(r, refresh);
+    ap_rputs("<p>Version: <span class=\"version\">" AFB_VERSION "</span></p>\n", r);
+    ap_rprintf(r, "<p>Checker: %s; now %s</p>\n", !snap->heartbeat ? "has not run yet"
                : snap->now - snap->heartbeat > AFB_CHECKER_STALE ? "<strong>STALE</strong>"
-               : "running");
+               : "running", afb_rfc3339(r->pool, snap->now));
     afb_html_cache(r, snap);
     if (snap->override_error[0])
         ap_rprintf(r, "<p class=\"DOWN\">Override file: %s</p>\n",
                    afb_html_escape(r->pool, snap->override_error));
-    ap_rputs("<table><tr><th>Provider</th><th>Type</th><th>State</th><th>Override</th>"
-             "<th>Last probe</th><th>Last error</th><th>Passes/Failures</th>"
-             "<th>Transitions</th><th>Sign-ins ok/failed</th><th>Fallbacks</th>"
-             "<th>Store</th></tr>\n", r);
-    for (i = 0; i < snap->rows->nelts; i++) {
-        const afb_row_t *row = &APR_ARRAY_IDX(snap->rows, i, afb_row_t);
-        const afb_health_rec_t *h = &row->rec;
-        const char *state = afb_health_state_name(afb_health_effective_state(h));
-        const char *cause = afb_row_cause(r->pool, h);
-        const char *when = afb_when(r->pool, h->last_probe);
-        ap_rprintf(r, "<tr><td>%s</td><td>%s</td><td class=\"%s\">%s</td><td>%s</td><td>%s</td>"
-                   "<td>%s</td><td>%u/%u</td><td>%" APR_UINT64_T_FMT "</td><td>%"
-                   APR_UINT64_T_FMT "/%" APR_UINT64_T_FMT "</td><td>%" APR_UINT64_T_FMT
-                   "</td><td>%s</td></tr>\n",
-                   afb_html_escape(r->pool, row->prov->conf.name),
-                   row->prov->ops->type, state,
-                   cause ? afb_html_escape(r->pool, cause) : state,
-                   afb_health_override_name(h->override), when ? when : "never",
-                   afb_html_escape(r->pool, h->last_error), h->passes, h->fails, h->transitions,
-                   h->auth_successes, h->auth_failures, h->fallbacks,
-                   afb_store_cell(r->pool, row));
-    }
-    ap_rputs("</table>\n", r);
+    for (i = 0; i < snap->rows->nelts; i++)
+        afb_html_row(r, snap, &APR_ARRAY_IDX(snap->rows, i, afb_row_t));
     afb_html_drills(r, snap);
     afb_cache_stats(afb_module(r->server), &cs);
     ap_rprintf(r, "<p>Shared records: <span class=\"cache-entries\">%u</span> of %u entries; "
@@ -532,5 +624,6 @@ int afb_status_handler(request_rec *r)
         return afb_status_prometheus(r, snap);
     if (format && strcmp(format, "html"))
         return HTTP_BAD_REQUEST;
-    return afb_status_html(r, snap);
+    return afb_status_html(r, snap, !(q && apr_table_get(q, "refresh") &&
+                                      !strcmp(apr_table_get(q, "refresh"), "off")));
 }

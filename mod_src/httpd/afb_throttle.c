@@ -9,6 +9,7 @@
 #include "afb_health.h"
 #include "afb_log.h"
 #include "afb_page.h"
+#include "afb_brand.h"
 #include "afb_provider.h"
 #include "authfb/names.h"
 
@@ -113,8 +114,10 @@ static int afb_attempt_unkept(request_rec *r, int *status)
                       "sign-in attempt(s) refused because their count could not be kept; "
                       "raise the number of entries (docs/operations.md)", count);
     apr_table_setn(r->err_headers_out, "Retry-After", apr_ltoa(r->pool, AFB_RETRY_AFTER));
-    *status = afb_page_end(r, HTTP_SERVICE_UNAVAILABLE, "Try again later",
-                       "<p>Sign-in is busy right now. Please try again in a minute.</p>");
+    *status = afb_page_end(r, HTTP_SERVICE_UNAVAILABLE, afb_t(r, AFB_MSG_BUSY_TITLE),
+                           apr_pstrcat(r->pool, "<p>", afb_msg_html(r->pool, afb_lang(r),
+                               AFB_MSG_BUSY_TEXT, "seconds", apr_ltoa(r->pool, AFB_RETRY_AFTER),
+                               NULL), "</p>", NULL));
     return 1;
 }
 
@@ -128,6 +131,20 @@ static int afb_attempt_uncounted(request_rec *r)
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "AFB01209: AuthFallbackCache is DOWN: "
                       "%ld sign-in attempt(s) not counted by throttling", count);
     return 0;
+}
+
+/* Too many attempts: how long to wait (as Retry-After says) and the way back to the form. */
+static int afb_throttled_page(request_rec *r, const afb_flow_t *flow, long wait)
+{
+    const char *secs = apr_ltoa(r->pool, wait);
+    apr_table_setn(r->err_headers_out, "Retry-After", secs);
+    return afb_page_end(r, HTTP_TOO_MANY_REQUESTS, afb_t(r, AFB_MSG_THROTTLED_TITLE),
+        apr_pstrcat(r->pool, "<p>", afb_h(r, AFB_MSG_THROTTLED_TEXT), "</p><p class=\"err\" "
+                    "role=\"alert\">", afb_msg_html(r->pool, afb_lang(r), AFB_MSG_THROTTLED_WAIT,
+                                                    "seconds", secs, NULL),
+                    "</p><p><a href=\"", afb_html_escape(r->pool, afb_endpoint_url(r,
+                    flow->stage == AFB_FLOW_MFA ? "mfa" : "login", flow->return_to)), "\">",
+                    afb_h(r, AFB_MSG_BACK_TO_FORM), "</a></p>", NULL));
 }
 
 /* Count this attempt, or 1 (and the 429 page in *status) when the user or client is
@@ -150,11 +167,7 @@ int afb_throttled(request_rec *r, const afb_flow_t *flow, const char *key, const
     if (!a->ublocked && !a->cblocked)
         return 0;
     afb_throttled_event(r, flow, afb_name_for_log(r->pool, shown), a);
-    apr_table_setn(r->err_headers_out, "Retry-After",
-                   apr_ltoa(r->pool, a->uwait > a->cwait ? a->uwait : a->cwait));
-    *status = afb_page_end(r, HTTP_TOO_MANY_REQUESTS, "Too many attempts",
-                       "<p>There have been too many failed attempts. Please wait a few "
-                       "minutes before trying again.</p>");
+    *status = afb_throttled_page(r, flow, a->uwait > a->cwait ? a->uwait : a->cwait);
     return 1;
 }
 

@@ -11,8 +11,8 @@ from afbtest import Httpd  # noqa: E402
 def make_httpd():
     started = []
 
-    def make(extra_conf, port=None, **kw):
-        h = Httpd(extra_conf, **kw)
+    def make(extra_conf, port=None, prepared=None, **kw):
+        h = prepared or Httpd(extra_conf, **kw)
         if port:
             h.port, h.base = port, f"http://127.0.0.1:{port}"
         started.append(h)

@@ -13,6 +13,11 @@
 //   {"op":"add_credential","credential":{...}} -> {ok}  (WebAuthn.addCredential)
 //   {"op":"posts"}                        -> {ok, posts: [{url, body, headers}]}  POSTs so far
 //   {"op":"eval","js":"..."}              -> {ok, value}
+//   {"op":"viewport","width":W,"height":H} -> {ok}
+//   {"op":"headers","headers":{...}}      -> {ok}      extra request headers (Accept-Language)
+//   {"op":"screenshot","path":P}          -> {ok, overflow}  full page; overflow: how many
+//                                            CSS pixels the page is wider than the viewport
+//   {"op":"drop_cookie","name":N}         -> {ok, dropped}  as if it had expired
 //   {"op":"close"}                        -> {ok}, then exit
 // Every answer has ok:false and error when the step failed.
 import { createInterface } from 'node:readline';
@@ -51,8 +56,30 @@ async function clickAndWait(sel, nav) {
 
 const handlers = {
   async goto(c) {
-    await page.goto(c.url);
-    return { url: page.url(), text: await body() };
+    const resp = await page.goto(c.url);
+    return { url: page.url(), status: resp ? resp.status() : null, text: await body() };
+  },
+  async viewport(c) {
+    await page.setViewportSize({ width: c.width, height: c.height });
+    return {};
+  },
+  async headers(c) {
+    await context.setExtraHTTPHeaders(c.headers);
+    return {};
+  },
+  async screenshot(c) {
+    await page.waitForLoadState('load');
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    await page.screenshot({ path: c.path, fullPage: true });
+    return { overflow };
+  },
+  async drop_cookie(c) {
+    const all = await context.cookies();
+    const keep = all.filter((k) => k.name !== c.name);
+    await context.clearCookies();
+    await context.addCookies(keep);
+    return { dropped: all.length - keep.length };
   },
   async fill(c) {
     await page.fill(c.sel, c.value);

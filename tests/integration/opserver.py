@@ -40,6 +40,8 @@ class OpenIDProvider:
                "--jwks", os.path.join(self.dir, "jwks.json"), "--client-id", self.client_id,
                "--client-secret", self.client_secret, "--redirect-uri", self.redirect_uri,
                "--alg", self.alg]
+        if self.redirect_uri.endswith("/callback"):  # RP-initiated logout comes back beside it
+            cmd += ["--post-logout-redirect-uri", self.redirect_uri[:-len("callback")] + "logout"]
         if self.auto_login:
             cmd += ["--auto-login", self.auto_login]
         if self.token_auth:

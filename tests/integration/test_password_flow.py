@@ -126,11 +126,14 @@ def test_failed_attempts_are_throttled_per_client(httpd):
 def test_forms_without_valid_csrf_are_refused(httpd):
     b = httpd.client()
     b.get(b.start())
+    # A wrong or missing token: nothing is checked; the person gets the current form afresh.
     r = b.post("/auth-fallback/login", data={"csrf": "forged", "user": "alice",
                                               "password": PASSWORDS["alice"]})
-    assert r.status_code == 403
+    assert r.status_code == 303 and r.headers["Location"] == "/auth-fallback/login"
+    assert "authfb_session=" not in r.headers.get("Set-Cookie", "")
     r = b.post("/auth-fallback/login", data={"user": "alice", "password": PASSWORDS["alice"]})
-    assert r.status_code == 403
+    assert r.status_code == 303 and r.headers["Location"] == "/auth-fallback/login"
+    assert not httpd.events("auth.failure")
     # Without the flow cookie (a cross-site POST): no sign-in in progress.
     other = httpd.client()
     r = other.post("/auth-fallback/login", data={"csrf": "x", "user": "alice",
@@ -224,11 +227,11 @@ def test_return_is_only_ever_a_local_path(httpd):
     for evil in ["//evil.example", "https://evil.example/", "/\\evil.example",
                  "/%2F%2Fevil.example", "javascript:alert(1)"]:
         r = c.get("/auth-fallback/logout", params={"return": evil})
-        assert r.status_code == 302 and r.headers["Location"] == "/", evil
+        assert r.status_code == 200 and 'id="sign-in-again" href="/"' in r.text, evil
         r = c.get("/auth-fallback/login", params={"return": evil})
         assert "evil" not in r.text, evil
     r = c.get("/auth-fallback/logout", params={"return": "/app/x?y=1"})
-    assert r.headers["Location"] == "/app/x?y=1"
+    assert 'id="sign-in-again" href="/app/x?y=1"' in r.text
 
 
 def test_logout_ends_the_session(httpd):
@@ -236,6 +239,11 @@ def test_logout_ends_the_session(httpd):
     b.sign_in()
     r = b.get("/auth-fallback/logout", params={"return": "/app/"})
     assert "authfb_session=;" in r.headers["Set-Cookie"]
+    # the signed-out page, with the way back to where the person was
+    assert r.status_code == 200 and "You have been signed out." in r.text
+    assert 'id="sign-in-again" href="/app/"' in r.text
+    ev = httpd.wait_event("auth.logout")[0]
+    assert ev["user"] == "alice" and ev["path"] == "phs", ev
     assert b.get("/app/").status_code == 302
 
 

@@ -2,7 +2,7 @@
 //
 //   node tests/op/op.mjs --port N --issuer http://127.0.0.1:N --jwks FILE \
 //        --client-id ID --client-secret S --redirect-uri URI [--redirect-uri URI2 ...] \
-//        [--auto-login USER] [--token-auth client_secret_basic|client_secret_post] \
+//        [--post-logout-redirect-uri URI ...] [--auto-login USER] [--token-auth client_secret_basic|client_secret_post] \
 //        [--alg RS256|PS256|ES256] [--rotate] [--amr pwd,mfa] [--tls-cert PEM --tls-key PEM]
 //   node tests/op/op.mjs --make-keys N [--alg ALG]   (makes N signing keys, prints KEYS N, exits:
 //                                                     the key generation check of the tests)
@@ -16,6 +16,9 @@
 // Accounts: any name; claims sub, email (NAME@example.org, or NAME when it has an '@'),
 // upn (NAME@corp.example, or NAME when it has an '@'),
 // preferred_username = NAME, all also in the ID token.
+// RP-initiated logout (end_session_endpoint) is on; --post-logout-redirect-uri registers
+// where the client may send people back after it (the OP asks them to confirm with its own
+// form unless the id_token_hint names their session).
 // Prints "READY <port>" on stdout once listening.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -24,7 +27,7 @@ import https from 'node:https';
 import Provider from 'oidc-provider';
 
 function parseArgs(argv) {
-  const opts = { redirectUris: [], tokenAuth: 'client_secret_basic', alg: 'RS256', rotate: false };
+  const opts = { redirectUris: [], postLogoutUris: [], tokenAuth: 'client_secret_basic', alg: 'RS256', rotate: false };
   const need = (i) => {
     if (i + 1 >= argv.length) throw new Error(`${argv[i]} needs a value`);
     return argv[i + 1];
@@ -38,6 +41,7 @@ function parseArgs(argv) {
       case '--client-id': opts.clientId = need(i); i += 1; break;
       case '--client-secret': opts.clientSecret = need(i); i += 1; break;
       case '--redirect-uri': opts.redirectUris.push(need(i)); i += 1; break;
+      case '--post-logout-redirect-uri': opts.postLogoutUris.push(need(i)); i += 1; break;
       case '--auto-login': opts.autoLogin = need(i); i += 1; break;
       case '--token-auth': opts.tokenAuth = need(i); i += 1; break;
       case '--alg': opts.alg = need(i); i += 1; break;
@@ -125,6 +129,7 @@ function makeProvider(opts, keys) {
       client_id: opts.clientId,
       client_secret: opts.clientSecret,
       redirect_uris: opts.redirectUris,
+      post_logout_redirect_uris: opts.postLogoutUris,
       grant_types: ['authorization_code'],
       response_types: ['code'],
       token_endpoint_auth_method: opts.tokenAuth,
@@ -140,7 +145,7 @@ function makeProvider(opts, keys) {
     conformIdTokenClaims: false, // the relying party reads claims from the ID token
     loadExistingGrant,
     enabledJWA: { idTokenSigningAlgValues: ['RS256', 'PS256', 'ES256'] },
-    features: { devInteractions: { enabled: !opts.autoLogin } },
+    features: { devInteractions: { enabled: !opts.autoLogin }, rpInitiatedLogout: { enabled: true } },
     cookies: { keys: [crypto.createHash('sha256').update(opts.clientSecret).digest('hex')] },
   });
   provider.proxy = false;

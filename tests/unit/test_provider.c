@@ -89,7 +89,17 @@ static void test_oidc_defaults(void **state)
     assert_null(param("ca_file"));
     assert_null(param("claims_env"));
     assert_null(param("interval"));
-    assert_int_equal(count_params(), 4);
+    assert_string_equal(param("logout"), "on"); /* RP-initiated logout unless logout=off */
+    assert_int_equal(count_params(), 5);
+}
+
+static void test_oidc_logout_key(void **state)
+{
+    (void)state;
+    expect_ok(parse("adfs", "oidc", OIDC_URL, "client_id=c", "logout=Off", NULL));
+    assert_string_equal(param("logout"), "off");
+    expect_err(parse("adfs", "oidc", OIDC_URL, "client_id=c", "logout=maybe", NULL),
+               "logout=maybe: must be on or off");
 }
 
 static void test_oidc_all_keys(void **state)
@@ -483,6 +493,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_oidc_defaults),
+        cmocka_unit_test(test_oidc_logout_key),
         cmocka_unit_test(test_oidc_all_keys),
         cmocka_unit_test(test_password_defaults_and_max_age),
         cmocka_unit_test(test_max_delete),
