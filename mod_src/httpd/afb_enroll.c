@@ -407,7 +407,7 @@ static int afb_passkey_action(request_rec *r, afb_enroll_t *e, afb_provider_t *p
         return afb_enroll_page(r, e, HTTP_OK, "Your passkey is set up.", 0);
     }
     if (!id)
-        return afb_bad_request(r, "The form is incomplete.");
+        return afb_bad_request(r, AFB_MSG_BADREQ_INCOMPLETE);
     if (!strcmp(action, "passkey_remove")) {
         if (afb_wa_remove(r, prov, e->s.user, id) != AFB_OK)
             return afb_enroll_page(r, e, HTTP_OK, "That passkey could not be removed.", 1);
@@ -450,7 +450,7 @@ static int afb_enroll_post(request_rec *r, afb_enroll_t *e)
     if (st == HTTP_REQUEST_ENTITY_TOO_LARGE)
         return afb_page(r, st, "Request too large", "<p>The form was too large.</p>");
     if (st != OK)
-        return afb_bad_request(r, "The form could not be read.");
+        return afb_bad_request(r, AFB_MSG_BADREQ_FORM);
     csrf = apr_table_get(form, "csrf");
     if (!csrf || !afb_ct_streq(csrf, e->csrf))
         return afb_page(r, HTTP_FORBIDDEN, "Form expired", "<p>This form is no longer valid. "
@@ -459,7 +459,7 @@ static int afb_enroll_post(request_rec *r, afb_enroll_t *e)
     name = apr_table_get(form, "provider");
     prov = name ? afb_provider_find(r->server, name) : NULL;
     if (!action || !prov || !(afb_wa_is(prov) || afb_totp_enrolled_store(prov)))
-        return afb_bad_request(r, "The form is incomplete.");
+        return afb_bad_request(r, AFB_MSG_BADREQ_INCOMPLETE);
     /* counted before it runs; given back unless it was refused (a wrong code, a refused
      * passkey), so guessing codes here is throttled as on the sign-in forms */
     if (afb_throttled(r, &e->flow, e->s.user, e->s.user, &att, &status))
@@ -473,7 +473,7 @@ static int afb_enroll_post(request_rec *r, afb_enroll_t *e)
               !strcmp(action, "totp_remove") || !strcmp(action, "totp_rename")))
         status = afb_totp_action(r, e, prov, action, form);
     else
-        status = afb_bad_request(r, "Unknown action.");
+        status = afb_bad_request_text(r, "Unknown action.");
     if (!e->failed)
         afb_attempt_done(&att);
     return status;

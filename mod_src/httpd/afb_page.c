@@ -102,6 +102,12 @@ int afb_bad_request(request_rec *r, afb_msg_id_t what)
                     apr_pstrcat(r->pool, "<p>", afb_h(r, what), "</p>", NULL));
 }
 
+int afb_bad_request_text(request_rec *r, const char *what)
+{
+    return afb_page(r, HTTP_BAD_REQUEST, afb_t(r, AFB_MSG_BADREQ_TITLE),
+                    apr_pstrcat(r->pool, "<p>", afb_html_escape(r->pool, what), "</p>", NULL));
+}
+
 /* Read a POSTed body of at most max bytes into a NUL-terminated buffer. */
 static int afb_read_body(request_rec *r, apr_size_t max, char **out, apr_size_t *outlen)
 {

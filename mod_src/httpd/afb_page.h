@@ -15,6 +15,8 @@ int afb_page_end(request_rec *r, int status, const char *title, const char *body
 /* 503 with Retry-After: no path can take a sign-in now. */
 int afb_unavailable_page(request_rec *r);
 int afb_bad_request(request_rec *r, afb_msg_id_t what);
+/* The same with a text not in the catalogues yet (English, escaped). */
+int afb_bad_request_text(request_rec *r, const char *what);
 /* An urlencoded POST body (at most AFB_FORM_MAX_BYTES) into *form; an HTTP status on
  * failure (413 when too large). */
 int afb_read_form(request_rec *r, apr_table_t **form);

@@ -654,7 +654,7 @@ static int afb_wa_to_code(request_rec *r, afb_flow_t *flow)
 {
     int from = afb_wa_code_after(r, flow);
     if (!from || !afb_mfa_next(r, flow, from) || afb_flow_save(r, flow) != AFB_OK)
-        return afb_bad_request(r, "There is no other way to confirm here.");
+        return afb_bad_request_text(r, "There is no other way to confirm here.");
     return afb_redirect(r, HTTP_SEE_OTHER, afb_endpoint_url(r, "mfa", NULL));
 }
 
