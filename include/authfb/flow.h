@@ -33,6 +33,9 @@ typedef struct {
     apr_time_t expires;     /* of this flow */
     int drill;              /* a drill chose the path or the MFA chain (authfb/drill.h): decided
                              * when the flow began, for the events (drill: true) */
+    const char *standby;    /* the path a sign-in moves to when `path` fails for the
+                             * infrastructure's reasons while the person is on its form
+                             * (a directory path), or NULL */
 } afb_flow_t;
 
 afb_status_t afb_flow_seal(const afb_keyring_t *kr, apr_pool_t *p, const afb_flow_t *f,

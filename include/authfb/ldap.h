@@ -110,6 +110,10 @@ afb_status_t afb_ldap_value_check(const char *v, size_t len) AFB_MUST_CHECK;
 afb_status_t afb_ldap_url_check(apr_pool_t *p, const char *url, int starttls,
                                 const char **reason) AFB_MUST_CHECK;
 
+/* The provider argument, "URL URL ...", as a NULL-terminated list (empty words skipped);
+ * *n is its length, which may exceed AFB_LDAP_MAX_URLS (the caller refuses that). */
+const char *const *afb_ldap_url_split(apr_pool_t *p, const char *arg, int *n);
+
 /* Active Directory's sub-code in a bind error's diagnostic message ("... data 775, v4563"):
  * the reason it names, or AFB_LDAP_R_NONE when there is none or it is not one we know. Looks
  * at the first AFB_LDAP_MAX_DIAG bytes only. */

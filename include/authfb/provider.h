@@ -13,13 +13,14 @@ typedef enum {
     AFB_PROV_TOTP,
     AFB_PROV_RADIUS,
     AFB_PROV_HTTP_MFA,
-    AFB_PROV_WEBAUTHN
+    AFB_PROV_WEBAUTHN,
+    AFB_PROV_LDAP
 } afb_provider_type_t;
 
 typedef struct {
     const char *name;
     afb_provider_type_t type;
-    const char *arg;               /* discovery URL, file path, HOST:PORT or URL */
+    const char *arg;               /* discovery URL, file path, HOST:PORT, URL or URL list */
     /* health-check keys, every type */
     apr_interval_time_t interval;  /* default 3 s */
     apr_interval_time_t timeout;   /* default 2 s */
@@ -42,7 +43,7 @@ typedef struct {
 int afb_store_guard_holds(const afb_provider_conf_t *pc, int before, int removed);
 
 const char *afb_provider_type_name(afb_provider_type_t t);
-int afb_provider_is_first_factor(afb_provider_type_t t); /* oidc, password, webauthn */
+int afb_provider_is_first_factor(afb_provider_type_t t); /* oidc, password, webauthn, ldap */
 int afb_provider_is_mfa(afb_provider_type_t t);  /* radius, http-mfa, totp, webauthn */
 
 /* Names: 1..32 of [A-Za-z0-9_.-]. */

@@ -1,9 +1,11 @@
 /* A sign-in in progress: a compact binary record sealed with purpose "flow".
  *
  * Layout (version 1), integers big-endian:
- *   u8 version | u8 stage | u8 flags (bit0 degraded, bit1 mfa_allow_none, bit2 drill) | u8 n_mfa
+ *   u8 version | u8 stage | u8 flags (bit0 degraded, bit1 mfa_allow_none, bit2 drill,
+ *   bit3 standby) | u8 n_mfa
  *   | i64 lifetime | i64 fallback_lifetime | i64 expires (seconds)
  *   | str return_to | str csrf | str location | str path | str user | n_mfa x str mfa
+ *   [| str standby, when flags bit3 is set]
  * where str = u16 length + bytes (no NUL); length 0 stands for an absent (NULL) optional
  * field. The same validation runs before sealing and after opening. */
 #include "authfb/flow.h"
@@ -18,11 +20,12 @@
 #define FLAG_DEGRADED 0x01
 #define FLAG_ALLOW_NONE 0x02
 #define FLAG_DRILL 0x04
-#define FLAGS_KNOWN (FLAG_DEGRADED | FLAG_ALLOW_NONE | FLAG_DRILL)
+#define FLAG_STANDBY 0x08
+#define FLAGS_KNOWN (FLAG_DEGRADED | FLAG_ALLOW_NONE | FLAG_DRILL | FLAG_STANDBY)
 #define FLOW_FIXED (4 + 8 + 8)
 #define FLOW_RETURN_MAX 2048  /* as afb_return_sanitize */
 #define FLOW_FIELD_MAX 255    /* every other string */
-#define FLOW_MAX (FLOW_FIXED + 2 + FLOW_RETURN_MAX + (4 + AFB_FLOW_MAX_MFA) * (2 + FLOW_FIELD_MAX))
+#define FLOW_MAX (FLOW_FIXED + 2 + FLOW_RETURN_MAX + (5 + AFB_FLOW_MAX_MFA) * (2 + FLOW_FIELD_MAX))
 
 typedef struct {
     unsigned char *b;
@@ -53,7 +56,7 @@ static int flow_valid(apr_pool_t *p, const afb_flow_t *f)
         || !str_ok(f->return_to, FLOW_RETURN_MAX, 1)
         || strcmp(afb_return_sanitize(p, f->return_to), f->return_to) != 0
         || !str_ok(f->csrf, FLOW_FIELD_MAX, 1) || !str_ok(f->location, FLOW_FIELD_MAX, 0)
-        || !str_ok(f->path, FLOW_FIELD_MAX, 1)
+        || !str_ok(f->path, FLOW_FIELD_MAX, 1) || !str_ok(f->standby, FLOW_FIELD_MAX, 0)
         || !str_ok(f->user, FLOW_FIELD_MAX, f->stage == AFB_FLOW_MFA)) {
         return 0;
     }
@@ -97,7 +100,7 @@ static void flow_write(writer_t *w, const afb_flow_t *f)
     put_u8(w, FLOW_VERSION);
     put_u8(w, (unsigned int)f->stage);
     put_u8(w, (f->degraded ? FLAG_DEGRADED : 0u) | (f->mfa_allow_none ? FLAG_ALLOW_NONE : 0u)
-              | (f->drill ? FLAG_DRILL : 0u));
+              | (f->drill ? FLAG_DRILL : 0u) | (f->standby ? FLAG_STANDBY : 0u));
     put_u8(w, (unsigned int)f->n_mfa);
     put_i64(w, (int64_t)f->lifetime);
     put_i64(w, (int64_t)f->fallback_lifetime);
@@ -109,6 +112,9 @@ static void flow_write(writer_t *w, const afb_flow_t *f)
     put_str(w, f->user);
     for (i = 0; i < f->n_mfa; i++) {
         put_str(w, f->mfa[i]);
+    }
+    if (f->standby) {
+        put_str(w, f->standby);
     }
 }
 
@@ -175,7 +181,7 @@ static int get_str(apr_pool_t *p, reader_t *r, const char **s)
     return 1;
 }
 
-static int flow_read_head(reader_t *r, afb_flow_t *f)
+static int flow_read_head(reader_t *r, afb_flow_t *f, int *has_standby)
 {
     unsigned int version, stage, flags, n_mfa;
     int64_t lifetime, fallback_lifetime, expires;
@@ -194,6 +200,7 @@ static int flow_read_head(reader_t *r, afb_flow_t *f)
     f->degraded = (flags & FLAG_DEGRADED) != 0;
     f->mfa_allow_none = (flags & FLAG_ALLOW_NONE) != 0;
     f->drill = (flags & FLAG_DRILL) != 0;
+    *has_standby = (flags & FLAG_STANDBY) != 0;
     f->n_mfa = (int)n_mfa;
     f->lifetime = (long)lifetime;
     f->fallback_lifetime = (long)fallback_lifetime;
@@ -203,10 +210,11 @@ static int flow_read_head(reader_t *r, afb_flow_t *f)
 
 static int flow_read(apr_pool_t *p, reader_t *r, afb_flow_t *f)
 {
-    int i;
+    int i, has_standby = 0;
 
     memset(f, 0, sizeof(*f));
-    if (!flow_read_head(r, f) || !get_str(p, r, &f->return_to) || !get_str(p, r, &f->csrf)
+    if (!flow_read_head(r, f, &has_standby) || !get_str(p, r, &f->return_to)
+        || !get_str(p, r, &f->csrf)
         || !get_str(p, r, &f->location) || !get_str(p, r, &f->path)
         || !get_str(p, r, &f->user)) {
         return 0;
@@ -215,6 +223,9 @@ static int flow_read(apr_pool_t *p, reader_t *r, afb_flow_t *f)
         if (!get_str(p, r, &f->mfa[i])) {
             return 0;
         }
+    }
+    if (has_standby && (!get_str(p, r, &f->standby) || f->standby == NULL)) {
+        return 0;
     }
     return r->left == 0;
 }

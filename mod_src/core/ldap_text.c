@@ -5,6 +5,7 @@
 
 #include <string.h>
 #include <apr_strings.h>
+#include <apr_tables.h>
 #include <apr_network_io.h>
 #include <arpa/inet.h>
 #include <strings.h>
@@ -234,6 +235,18 @@ afb_status_t afb_ldap_url_check(apr_pool_t *p, const char *url, int starttls,
         return AFB_EINVAL;
     }
     return AFB_OK;
+}
+
+const char *const *afb_ldap_url_split(apr_pool_t *p, const char *arg, int *n)
+{
+    apr_array_header_t *urls = apr_array_make(p, 2, sizeof(const char *));
+    char *copy = apr_pstrdup(p, arg), *last = NULL, *w;
+
+    for (w = apr_strtok(copy, " \t", &last); w != NULL; w = apr_strtok(NULL, " \t", &last))
+        APR_ARRAY_PUSH(urls, const char *) = w;
+    *n = urls->nelts;
+    APR_ARRAY_PUSH(urls, const char *) = NULL;
+    return (const char *const *)urls->elts;
 }
 
 /* ---- what the directory answers ---------------------------------------------------------- */

@@ -7,6 +7,7 @@
 #include "authfb/provider.h"
 #include "authfb/util.h"
 #include "authfb/webauthn.h"
+#include "authfb/ldap.h"
 
 #include <string.h>
 #include <apr_strings.h>
@@ -295,6 +296,35 @@ static const char *check_url_arg(apr_pool_t *p, const char *arg)
     return NULL;
 }
 
+/* "ldaps://dc1 ldaps://dc2": 1..AFB_LDAP_MAX_URLS directory URLs. Whether a plain ldap://
+ * URL is allowed depends on starttls=, checked when the client is created. */
+static const char *check_ldap_arg(apr_pool_t *p, const char *arg)
+{
+    int n = 0, i;
+    const char *const *urls = afb_ldap_url_split(p, arg, &n);
+    const char *why = NULL;
+
+    if (n == 0 || n > AFB_LDAP_MAX_URLS)
+        return apr_psprintf(p, "'%s': expected 1 to %d ldaps:// or ldap:// URLs, separated by "
+                               "spaces (quote the list)", arg, AFB_LDAP_MAX_URLS);
+    for (i = 0; i < n; i++)   /* the form of each URL here; plain ldap:// later */
+        if (afb_ldap_url_check(p, urls[i], strncasecmp(urls[i], "ldap://", 7) == 0, &why)
+            != AFB_OK)
+            return why;
+    return NULL;
+}
+
+static const char *check_ldap_filter(apr_pool_t *p, afb_provider_conf_t *out, const char *word,
+                                     const char **val)
+{
+    const char *why = NULL;
+
+    (void)out;
+    if (afb_ldap_filter_check(*val, &why) != AFB_OK)
+        return apr_psprintf(p, "%s: %s", word, why);
+    return NULL;
+}
+
 static const char *check_path_arg(apr_pool_t *p, const char *arg)
 {
     (void)p;
@@ -463,6 +493,17 @@ static const key_spec_t http_mfa_keys[] = {
     { NULL, NULL, 0, NULL }
 };
 
+static const key_spec_t ldap_keys[] = {
+    { "base", NULL, 1, NULL },
+    { "filter", AFB_LDAP_DEFAULT_FILTER, 0, check_ldap_filter },
+    { "bind_dn", NULL, 0, NULL },
+    { "bind_password_file", NULL, 0, NULL },
+    { "user_attr", NULL, 0, NULL },
+    { "ca_file", NULL, 0, NULL },
+    { "starttls", "off", 0, check_on_off },
+    { NULL, NULL, 0, NULL }
+};
+
 static const type_spec_t types[] = {
     { "oidc", AFB_PROV_OIDC, check_url_arg, oidc_keys, AFB_NAMES_EXACT },
     { "password", AFB_PROV_PASSWORD, check_path_arg, password_keys, AFB_NAMES_EXACT },
@@ -470,6 +511,8 @@ static const type_spec_t types[] = {
     { "radius", AFB_PROV_RADIUS, check_hostport_arg, radius_keys, AFB_NAMES_EXACT },
     { "http-mfa", AFB_PROV_HTTP_MFA, check_url_arg, http_mfa_keys, AFB_NAMES_EXACT },
     { "webauthn", AFB_PROV_WEBAUTHN, check_path_arg, webauthn_keys, AFB_NAMES_EXACT },
+    /* a directory matches names without case: so do its throttle counters */
+    { "ldap", AFB_PROV_LDAP, check_ldap_arg, ldap_keys, AFB_NAMES_CASELESS },
     { NULL, AFB_PROV_OIDC, NULL, NULL, AFB_NAMES_EXACT }
 };
 
@@ -512,7 +555,8 @@ const char *afb_provider_type_name(afb_provider_type_t t)
 
 int afb_provider_is_first_factor(afb_provider_type_t t)
 {
-    return t == AFB_PROV_OIDC || t == AFB_PROV_PASSWORD || t == AFB_PROV_WEBAUTHN;
+    return t == AFB_PROV_OIDC || t == AFB_PROV_PASSWORD || t == AFB_PROV_WEBAUTHN
+           || t == AFB_PROV_LDAP;
 }
 
 int afb_provider_is_mfa(afb_provider_type_t t)
@@ -620,8 +664,8 @@ const char *afb_provider_parse(apr_pool_t *p, afb_provider_conf_t *out, const ch
                             name != NULL ? name : "");
     spec = type != NULL ? type_by_name(type) : NULL;
     if (spec == NULL)
-        return apr_psprintf(p, "unknown provider type '%s' (expected oidc, password, totp, "
-                               "radius or http-mfa)", type != NULL ? type : "");
+        return apr_psprintf(p, "unknown provider type '%s' (expected oidc, password, ldap, "
+                               "totp, radius or http-mfa)", type != NULL ? type : "");
     if (arg == NULL)
         return apr_psprintf(p, "provider %s: missing the %s argument", name, spec->name);
     if ((err = spec->check_arg(p, arg)) != NULL)

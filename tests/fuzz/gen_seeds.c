@@ -73,18 +73,25 @@ static void flows(void)
 {
     afb_flow_t f = { AFB_FLOW_MFA, "/app/page?x=1", "csrf-token", "/app", "local", 0, "alice",
                      2, { "totp", "radius" }, 1, 3600, 600,
-                     AFB_FUZZ_NOW + apr_time_from_sec(300), 1 };
+                     AFB_FUZZ_NOW + apr_time_from_sec(300), 1, NULL };
     afb_flow_t g = { AFB_FLOW_PASSWORD, "/", "csrf2", "/private", "ldap", 1, NULL, 0, { NULL },
-                     0, 28800, 0, AFB_FUZZ_NOW - apr_time_from_sec(1), 0 };
-    const char *c1 = NULL, *c2 = NULL;
+                     0, 28800, 0, AFB_FUZZ_NOW - apr_time_from_sec(1), 0, NULL };
+    afb_flow_t h = g;
+    const char *c1 = NULL, *c2 = NULL, *c3 = NULL;
 
     if (afb_flow_seal(afb_fuzz_keyring(), pool, &f, &c1) != AFB_OK
         || afb_flow_seal(afb_fuzz_keyring(), pool, &g, &c2) != AFB_OK)
+        exit(1);
+    h.standby = "phs";   /* a directory path's form, with the path it moves to */
+    h.expires = AFB_FUZZ_NOW + apr_time_from_sec(300);
+    if (afb_flow_seal(afb_fuzz_keyring(), pool, &h, &c3) != AFB_OK)
         exit(1);
     put_str("flow_open", "mfa", c1);
     put_str("flow_open", "password-expired", c2);
     put_record("flow_record", "mfa", "flow", c1);
     put_record("flow_record", "password-expired", "flow", c2);
+    put_str("flow_open", "password-standby", c3);
+    put_record("flow_record", "password-standby", "flow", c3);
 }
 
 static void pending(void)

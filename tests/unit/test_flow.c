@@ -120,6 +120,9 @@ static void assert_flow_equal(const afb_flow_t *a, const afb_flow_t *b)
     for (i = 0; i < a->n_mfa; i++) {
         assert_string_equal(a->mfa[i], b->mfa[i]);
     }
+    if (a->standby || b->standby) {
+        assert_string_equal(a->standby, b->standby);
+    }
     assert_int_equal(a->mfa_allow_none, b->mfa_allow_none);
     assert_int_equal(a->drill, b->drill);
     assert_int_equal(a->lifetime, b->lifetime);
@@ -160,6 +163,21 @@ static void test_optional_location(void **state)
     assert_int_equal(afb_flow_open(kr, pool, seal(&f), NOW, &out), AFB_OK);
     assert_null(out.location);
     assert_int_equal(out.n_mfa, 0);
+}
+
+static void test_standby_path_roundtrip(void **state)
+{
+    afb_flow_t f = password_flow(), out;
+
+    (void)state;
+    assert_int_equal(afb_flow_open(kr, pool, seal(&f), NOW, &out), AFB_OK);
+    assert_null(out.standby);                    /* absent unless set */
+    f.standby = "phs";
+    assert_int_equal(afb_flow_open(kr, pool, seal(&f), NOW, &out), AFB_OK);
+    assert_flow_equal(&out, &f);
+    assert_string_equal(out.standby, "phs");
+    f.standby = "";
+    assert_int_equal(afb_flow_seal(kr, pool, &f, &(const char *){NULL}), AFB_EINVAL);
 }
 
 static void test_return_to_sanitized_when_sealed(void **state)
@@ -375,8 +393,13 @@ static void test_forged_records_rejected(void **state)
     assert_int_equal(rec_open(&r, &out), AFB_EINVAL);
     rec_build(&r, AFB_FLOW_PASSWORD, 0, 1, NULL, NULL);     /* no return */
     assert_int_equal(rec_open(&r, &out), AFB_EINVAL);
-    rec_build(&r, AFB_FLOW_PASSWORD, 0x08, 1, "/x", NULL);  /* unknown flag */
+    rec_build(&r, AFB_FLOW_PASSWORD, 0x10, 1, "/x", NULL);  /* unknown flag */
     assert_int_equal(rec_open(&r, &out), AFB_EINVAL);
+    rec_build(&r, AFB_FLOW_PASSWORD, 0x08, 1, "/x", NULL);  /* standby flag, no name */
+    assert_int_equal(rec_open(&r, &out), AFB_EINVAL);
+    rec_str(&r, "phs");
+    assert_int_equal(rec_open(&r, &out), AFB_OK);
+    assert_string_equal(out.standby, "phs");
     rec_build(&r, AFB_FLOW_PASSWORD, 0, 1, "/x", NULL);
     r.b[0] = 2;                                             /* unknown version */
     assert_int_equal(rec_open(&r, &out), AFB_EINVAL);
@@ -405,6 +428,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip_password_stage),
         cmocka_unit_test(test_roundtrip_mfa_stage_with_8_names),
         cmocka_unit_test(test_optional_location),
+        cmocka_unit_test(test_standby_path_roundtrip),
         cmocka_unit_test(test_return_to_sanitized_when_sealed),
         cmocka_unit_test(test_seal_validation),
         cmocka_unit_test(test_expiry_edge),

@@ -305,14 +305,45 @@ static void test_fall_rise_range(void **state)
                "fall=2x: must be an integer from 1 to 100");
 }
 
+static void test_ldap_defaults_and_keys(void **state)
+{
+    (void)state;
+    expect_ok(parse("ad", "ldap", "ldaps://dc1.corp.example ldaps://dc2.corp.example",
+                    "base=dc=corp,dc=example", NULL));
+    assert_int_equal(conf.type, AFB_PROV_LDAP);
+    assert_true(afb_provider_is_first_factor(conf.type));
+    assert_true(afb_provider_is_password_form(conf.type));
+    assert_false(afb_provider_is_mfa(conf.type));
+    assert_health_defaults();
+    assert_string_equal(param("base"), "dc=corp,dc=example");
+    assert_string_equal(param("filter"), "(&(objectCategory=person)(sAMAccountName=%u))");
+    assert_string_equal(param("starttls"), "off");
+    assert_null(param("bind_dn"));
+    expect_ok(parse("ol", "ldap", "ldap://ldap.corp.example", "base=dc=corp",
+                    "filter=(&(objectClass=inetOrgPerson)(uid=%u))", "bind_dn=cn=svc,dc=corp",
+                    "bind_password_file=/etc/svc.pw", "user_attr=mail", "ca_file=/etc/ca.pem",
+                    "starttls=ON", "timeout=1500ms", NULL));
+    assert_string_equal(param("starttls"), "on");
+    assert_string_equal(param("user_attr"), "mail");
+    expect_err(parse("ad", "ldap", "ldaps://dc1", NULL), "type ldap requires base=");
+    expect_err_has(parse("ad", "ldap", "ldaps://dc1", "base=dc=x", "filter=(uid=alice)", NULL),
+                   "filter=(uid=alice): the filter does not use %u");
+    expect_err_has(parse("ad", "ldap", "https://dc1", "base=dc=x", NULL),
+                   "only ldaps:// and ldap:// URLs");
+    expect_err_has(parse("ad", "ldap", " ", "base=dc=x", NULL), "expected 1 to 8");
+    expect_err_has(parse("ad", "ldap", "ldaps://dc1", "base=dc=x", "max_age=3", NULL),
+                   "unknown key 'max_age' for type ldap");
+    assert_false(afb_provider_is_password_form(AFB_PROV_OIDC));
+}
+
 /* ---- word-level errors ---- */
 
 static void test_unknown_type(void **state)
 {
     (void)state;
-    expect_err(parse("x", "ldap", "ldap://dc", NULL),
-               "unknown provider type 'ldap' (expected oidc, password, totp, radius or "
-               "http-mfa)");
+    expect_err(parse("x", "kerberos", "KDC", NULL),
+               "unknown provider type 'kerberos' (expected oidc, password, ldap, totp, radius "
+               "or http-mfa)");
     expect_err_has(parse("x", "", "/p", NULL), "unknown provider type ''");
     expect_err_has(parse("x", NULL, "/p", NULL), "unknown provider type");
 }
@@ -516,6 +547,7 @@ int main(void)
         cmocka_unit_test(test_path_args),
         cmocka_unit_test(test_webauthn_keys),
         cmocka_unit_test(test_type_helpers),
+        cmocka_unit_test(test_ldap_defaults_and_keys),
         cmocka_unit_test(test_depends_parse_and_check),
     };
     int rc;
