@@ -15,6 +15,7 @@
 #include "afb_page.h"
 #include "afb_brand.h"
 #include "afb_provider.h"
+#include "afb_route.h"
 #include "afb_session.h"
 #include "afb_throttle.h"
 #include "authfb/names.h"
@@ -47,16 +48,56 @@ static int afb_login_form(request_rec *r, const afb_flow_t *flow, const char *er
 }
 
 /* The failure of a typed name: an unknown one is recorded as typed (normalized, cut and
- * escaped: an operator tells a typo from an attack), a known one by its canonical name. */
+ * escaped: an operator tells a typo from an attack), a known one by its canonical name. A
+ * path that knows why it refused (a directory: a locked account) gives the event's reason
+ * and one sentence for the person beside the usual refusal. */
 static int afb_login_refused(request_rec *r, afb_flow_t *flow, const afb_provider_t *prov,
-                             afb_status_t st, const char *typed, const char *stored)
+                             afb_status_t st, const char *typed, const afb_verdict_t *v)
 {
-    if (st == AFB_ENOENT)
-        afb_auth_failure(r, flow->path, NULL, afb_name_for_log(r->pool, typed), "unknown_user");
+    const char *reason = v->reason ? v->reason
+                                   : st == AFB_ENOENT ? "unknown_user" : "bad_password";
+    if (st == AFB_ENOENT || !v->who)
+        afb_auth_failure(r, flow->path, NULL, afb_name_for_log(r->pool, typed), reason);
     else
         afb_auth_failure(r, flow->path, NULL,
-                         afb_names_user(r->pool, &prov->conf.names, stored), "bad_password");
-    return afb_login_form(r, flow, afb_h(r, AFB_MSG_LOGIN_BAD), typed);
+                         afb_names_user(r->pool, &prov->conf.names, v->who), reason);
+    return afb_login_form(r, flow, v->notice ? apr_pstrcat(r->pool, afb_h(r, AFB_MSG_LOGIN_BAD),
+                                                           " ", v->notice, NULL)
+                                             : afb_h(r, AFB_MSG_LOGIN_BAD), typed);
+}
+
+/* The path failed while judging the password (a directory that cannot be reached or
+ * answers too late), not the person: passive evidence against it, and the sign-in moves to
+ * the standby path the flow names (afb_route.c), as for a path at another site. */
+static int afb_login_move_on(request_rec *r, afb_flow_t *flow, afb_provider_t *prov,
+                             const char *typed, const char *why)
+{
+    afb_provider_t *next = flow->standby ? afb_provider_find(r->server, flow->standby) : NULL;
+    int usable = next && !afb_health_is_down(next);
+    afb_flow_t moved = *flow;
+    afb_health_passive(prov, why);
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "AFB01330: provider %s could not check the "
+                  "password of %s (%s); %s%s", prov->conf.name,
+                  afb_name_for_log(r->pool, typed), why ? why : "failed",
+                  usable ? "moving the sign-in to " : "no path left",
+                  usable ? next->conf.name : "");
+    if (!usable)
+        return afb_unavailable_page(r);
+    moved.path = flow->standby;
+    moved.standby = NULL;
+    moved.degraded = 1;
+    moved.lifetime = flow->fallback_lifetime;
+    return afb_activate_standby(r, &moved);
+}
+
+/* The path's verify_form() when it has one, else verify(). */
+static afb_status_t afb_login_verify(request_rec *r, afb_provider_t *prov, const char *key,
+                                     const char *password, afb_verdict_t *v)
+{
+    memset(v, 0, sizeof(*v));
+    if (prov->ops->verify_form)
+        return prov->ops->verify_form(r, prov, key, password, v);
+    return prov->ops->verify(r, prov, key, password, &v->who, &v->why);
 }
 
 /* Judge the name and password with the path's verify(). The path's name rules come first:
@@ -65,7 +106,7 @@ static int afb_login_refused(request_rec *r, afb_flow_t *flow, const afb_provide
 static int afb_login_judge(request_rec *r, afb_flow_t *flow, afb_provider_t *prov,
                            const char *user, const char *password)
 {
-    const char *stored = NULL, *why = NULL;
+    afb_verdict_t v;
     afb_attempt_t att;
     afb_name_t name;
     afb_status_t st;
@@ -74,18 +115,18 @@ static int afb_login_judge(request_rec *r, afb_flow_t *flow, afb_provider_t *pro
         name.key = NULL;
     if (afb_throttled(r, flow, name.key, user, &att, &status))
         return status;
-    st = prov->ops->verify(r, prov, name.key, password, &stored, &why);
-    if (st == AFB_EIO || st == AFB_ETIMEOUT) /* the provider failed, not the person */
-        st = AFB_ERR;
-    if (st == AFB_OK || st == AFB_ERR)
+    st = afb_login_verify(r, prov, name.key, password, &v);
+    if (st == AFB_OK || st == AFB_ERR || st == AFB_EIO || st == AFB_ETIMEOUT)
         afb_attempt_done(&att);
+    if (st == AFB_EIO || st == AFB_ETIMEOUT) /* the provider failed, not the person */
+        return afb_login_move_on(r, flow, prov, user, v.why);
     if (st == AFB_OK) {
-        flow->user = afb_names_user(r->pool, &prov->conf.names, stored);
+        flow->user = afb_names_user(r->pool, &prov->conf.names, v.who);
         return afb_after_first_factor(r, flow);
     }
     if (st == AFB_ERR)
         return afb_unavailable_page(r);
-    return afb_login_refused(r, flow, prov, st, user, stored);
+    return afb_login_refused(r, flow, prov, st, user, &v);
 }
 
 static int afb_login_post(request_rec *r, afb_flow_t *flow)
@@ -96,7 +137,7 @@ static int afb_login_post(request_rec *r, afb_flow_t *flow)
     const char *user, *password;
     if (!form)
         return status;
-    if (!prov || !prov->ops->form || !prov->ops->verify)
+    if (!prov || !prov->ops->form || (!prov->ops->verify && !prov->ops->verify_form))
         return afb_unavailable_page(r);
     user = apr_table_get(form, "user");
     password = apr_table_get(form, "password");

@@ -27,6 +27,18 @@ enum {
 
 typedef struct afb_provider_ops_t afb_provider_ops_t;
 
+/* What a form first factor's verify_form() says besides its status (every field may stay
+ * NULL): who and why as for verify(), and for the person's failure what the person and the
+ * event log are told. */
+typedef struct {
+    const char *who;                 /* the provider's own spelling of the name */
+    const char *why;                 /* log text: how the provider failed or what it refused */
+    const char *reason;              /* the person's failure: the auth.failure reason;
+                                      * NULL: unknown_user or bad_password */
+    const char *notice;              /* the person's failure: one sentence they may read
+                                      * beside the usual refusal (a locked account) */
+} afb_verdict_t;
+
 /* One declared provider: its parsed words, its type's table, and its state. */
 struct afb_provider_t {
     afb_provider_conf_t conf;
@@ -89,6 +101,13 @@ struct afb_provider_ops_t {
      * chain may take the person; AFB_ERR: refuse, nothing to blame. */
     afb_status_t (*verify)(request_rec *r, afb_provider_t *prov, const char *user,
                            const char *secret, const char **who, const char **why);
+    /* A form first factor with more to say than verify() (optional; when set, the form
+     * calls it instead of verify()): the same arguments and statuses, and for the person's
+     * failure the auth.failure reason and a sentence for them (a directory knows an
+     * account is locked; a hash store does not). An AFB_EIO / AFB_ETIMEOUT of either moves
+     * the sign-in to the standby path the flow names. */
+    afb_status_t (*verify_form)(request_rec *r, afb_provider_t *prov, const char *user,
+                                const char *password, afb_verdict_t *v);
     /* Longest secret verify() takes (0: AFB_CODE_MAX_BYTES, for second factors). */
     apr_size_t max_secret;
     /* The second-factor page (optional; absent: the code form of afb_mfa_form.c). It posts

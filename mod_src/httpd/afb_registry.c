@@ -16,6 +16,7 @@ extern const afb_provider_ops_t afb_prov_totp;
 extern const afb_provider_ops_t afb_prov_radius;
 extern const afb_provider_ops_t afb_prov_httpmfa;
 extern const afb_provider_ops_t afb_prov_webauthn;
+extern const afb_provider_ops_t afb_prov_ldap;
 
 static const afb_provider_ops_t *const afb_types[] = {
     &afb_prov_oidc,
@@ -24,6 +25,7 @@ static const afb_provider_ops_t *const afb_types[] = {
     &afb_prov_radius,
     &afb_prov_httpmfa,
     &afb_prov_webauthn,
+    &afb_prov_ldap,
     NULL
 };
 

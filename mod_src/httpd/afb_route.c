@@ -171,6 +171,16 @@ static int afb_start_away(request_rec *r, afb_dir_conf_t *dc, int chosen,
     return status;
 }
 
+/* A path given in the module's form names the next available path in the flow: should it
+ * fail while the person fills the form (a directory that stops answering), the module --
+ * never the client -- moves the sign-in there (afb_login_form.c). */
+static void afb_hold_standby(request_rec *r, afb_dir_conf_t *dc, int chosen, afb_flow_t *flow)
+{
+    int next = afb_route(r, dc, chosen + 1, NULL);
+    if (next >= 0)
+        flow->standby = APR_ARRAY_IDX(dc->chain, next, afb_provider_t *)->conf.name;
+}
+
 /* Start the sign-in on path `chosen` of the chain. */
 static int afb_start_path(request_rec *r, afb_dir_conf_t *dc, int chosen, int drill)
 {
@@ -180,6 +190,7 @@ static int afb_start_path(request_rec *r, afb_dir_conf_t *dc, int chosen, int dr
     afb_flow_init(r, dc, chosen, drill, 0, &flow);
     if (prov->ops->start)
         return afb_start_away(r, dc, chosen, &flow);
+    afb_hold_standby(r, dc, chosen, &flow);
     if (!flow.csrf || afb_flow_save(r, &flow) != AFB_OK)
         return afb_unavailable_page(r);
     return afb_redirect(r, HTTP_MOVED_TEMPORARILY,

@@ -312,13 +312,13 @@ static void test_ldap_defaults_and_keys(void **state)
                     "base=dc=corp,dc=example", NULL));
     assert_int_equal(conf.type, AFB_PROV_LDAP);
     assert_true(afb_provider_is_first_factor(conf.type));
-    assert_true(afb_provider_is_password_form(conf.type));
     assert_false(afb_provider_is_mfa(conf.type));
     assert_health_defaults();
     assert_string_equal(param("base"), "dc=corp,dc=example");
     assert_string_equal(param("filter"), "(&(objectCategory=person)(sAMAccountName=%u))");
     assert_string_equal(param("starttls"), "off");
     assert_null(param("bind_dn"));
+    assert_int_equal(conf.names.mode, AFB_NAMES_CASELESS);   /* as the directory compares */
     expect_ok(parse("ol", "ldap", "ldap://ldap.corp.example", "base=dc=corp",
                     "filter=(&(objectClass=inetOrgPerson)(uid=%u))", "bind_dn=cn=svc,dc=corp",
                     "bind_password_file=/etc/svc.pw", "user_attr=mail", "ca_file=/etc/ca.pem",
@@ -333,7 +333,6 @@ static void test_ldap_defaults_and_keys(void **state)
     expect_err_has(parse("ad", "ldap", " ", "base=dc=x", NULL), "expected 1 to 8");
     expect_err_has(parse("ad", "ldap", "ldaps://dc1", "base=dc=x", "max_age=3", NULL),
                    "unknown key 'max_age' for type ldap");
-    assert_false(afb_provider_is_password_form(AFB_PROV_OIDC));
 }
 
 /* ---- word-level errors ---- */
