@@ -222,9 +222,26 @@ class LdapServer:
                 self.proc.wait(5)
         self.proc = None
 
-    def freeze(self):
+    def freeze(self, timeout=5.0):
+        """SIGSTOP, and wait until every thread of slapd is stopped: a stop reaches each
+        thread when it next leaves the kernel, so a request sent at once could still be
+        answered."""
         os.kill(self.proc.pid, signal.SIGSTOP)
         self.frozen = True
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not self._all_stopped():
+            time.sleep(0.01)
+
+    def _all_stopped(self):
+        task_dir = "/proc/%d/task" % self.proc.pid
+        try:
+            for tid in os.listdir(task_dir):
+                with open(os.path.join(task_dir, tid, "stat")) as f:
+                    if f.read().rsplit(")", 1)[1].split()[0] not in ("T", "t"):
+                        return False
+        except OSError:
+            return False
+        return True
 
     def thaw(self):
         os.kill(self.proc.pid, signal.SIGCONT)
