@@ -56,6 +56,9 @@ struct afb_checker_t {
     char override_last_warnings[AFB_OVERRIDE_WARNINGS_MAX];
     apr_time_t stale_warned;         /* AFB01010, per process */
     volatile int stopping;           /* the child is exiting: no new probe */
+    /* Orders the checker's tick and its stop (afb_checker_stop): made once per process in a
+     * pool never destroyed, as mod_watchdog may call after pconf is gone. */
+    apr_thread_mutex_t *stop_lock;
 };
 
 int afb_health_pre_config(apr_pool_t *pconf)
@@ -207,17 +210,30 @@ static void *APR_THREAD_FUNC afb_probe_task(apr_thread_t *thd, void *data)
 
 /* ---- the shared cache: a dependency with a record of its own ---- */
 
-/* An exiting child destroys pchild first and pconf later (at exit), while the checker's
- * threads could still run: the probes stop here, with pchild, so none reads a configuration
- * that is gone. */
-static apr_status_t afb_checker_stop(void *data)
+/* No new probe; queued ones are dropped and running ones finish (each within its timeout).
+ * Called with h->stop_lock held. */
+static void afb_probes_end(afb_checker_t *h)
 {
-    afb_checker_t *h = data;
     apr_thread_pool_t *probes = h->probe_pool;
     h->stopping = 1;
     h->probe_pool = NULL;
-    if (probes)
-        apr_thread_pool_destroy(probes);
+    if (!probes)
+        return;
+    apr_thread_pool_destroy(probes);
+    afb_log(AFB_LOG_INFO, 1494, "health checker stopped in process %ld, its probes ended",
+            (long)getpid());
+}
+
+/* An exiting child destroys pchild first and pconf later (at exit), while the checker's
+ * threads could still run: the probes stop here, before anything of pchild goes (a
+ * pre-cleanup: the HTTP transport and the OIDC clients the probes use live in pchild too),
+ * and under the lock the tick holds, so no tick pushes onto a pool being destroyed. */
+static apr_status_t afb_checker_stop(void *data)
+{
+    afb_checker_t *h = data;
+    apr_thread_mutex_lock(h->stop_lock);
+    afb_probes_end(h);
+    apr_thread_mutex_unlock(h->stop_lock);
     return APR_SUCCESS;
 }
 
@@ -555,11 +571,12 @@ static void afb_checker_tick(afb_checker_t *h, apr_pool_t *p)
 
 /* data is the checker itself, not a server record: mod_watchdog may call STOPPING from a
  * cleanup that runs after pconf (and the configuration in it) is gone. */
-static apr_status_t afb_watchdog_cb(int state, void *data, apr_pool_t *pool)
+static apr_status_t afb_watchdog_state(afb_checker_t *h, int state, apr_pool_t *pool)
 {
-    afb_checker_t *h = data;
     server_rec *s = h->server;
     int n = state == AP_WATCHDOG_STATE_STARTING ? h->mod->all->nelts : 0;
+    if (h->stopping)
+        return APR_SUCCESS;
     switch (state) {
     case AP_WATCHDOG_STATE_STARTING:
         if (apr_thread_pool_create(&h->probe_pool, 1, (apr_size_t)(n < 4 ? 4 : n * 2),
@@ -571,16 +588,40 @@ static apr_status_t afb_watchdog_cb(int state, void *data, apr_pool_t *pool)
                 (long)getpid(), n);
         break;
     case AP_WATCHDOG_STATE_RUNNING:
-        if (h->probe_pool && !h->stopping)
+        if (h->probe_pool)
             afb_checker_tick(h, pool);
         if (h->mod->checker_also)
             h->mod->checker_also(h->mod, pool);
         break;
     case AP_WATCHDOG_STATE_STOPPING:
-        (void)afb_checker_stop(h);
+        afb_probes_end(h);
         break;
     }
     return APR_SUCCESS;
+}
+
+static apr_status_t afb_watchdog_cb(int state, void *data, apr_pool_t *pool)
+{
+    afb_checker_t *h = data;
+    apr_status_t rv;
+    apr_thread_mutex_lock(h->stop_lock);
+    rv = afb_watchdog_state(h, state, pool);
+    apr_thread_mutex_unlock(h->stop_lock);
+    return rv;
+}
+
+/* afb_checker_t.stop_lock: one per process, kept across restarts. */
+static apr_thread_mutex_t *afb_checker_stop_lock(void)
+{
+    apr_thread_mutex_t **lock = ap_retained_data_get("afb-checker-lock");
+    apr_pool_t *own = NULL;
+    if (lock)
+        return *lock;
+    lock = ap_retained_data_create("afb-checker-lock", sizeof(*lock));
+    if (apr_pool_create_unmanaged_ex(&own, NULL, NULL) != APR_SUCCESS ||
+        apr_thread_mutex_create(lock, APR_THREAD_MUTEX_DEFAULT, own) != APR_SUCCESS)
+        *lock = NULL;
+    return *lock;
 }
 
 static afb_checker_t *afb_checker_new(afb_module_t *mod, apr_pool_t *pconf,
@@ -592,6 +633,7 @@ static afb_checker_t *afb_checker_new(afb_module_t *mod, apr_pool_t *pconf,
     h->server = s;
     h->cache_idx = -1;
     h->override_last_error = AFB_OK;
+    h->stop_lock = afb_checker_stop_lock();
     mod->health = h;
     mod->cache_failed = afb_health_cache_error;
     return h;
@@ -610,6 +652,8 @@ int afb_health_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
     if (rv == APR_SUCCESS)
         rv = ap_global_mutex_create(&h->mutex, &h->mutex_file, AFB_HEALTH_MUTEX, NULL, s,
                                     pconf, 0);
+    if (rv == APR_SUCCESS && !h->stop_lock)
+        rv = APR_ENOMEM;
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s,
                      "AFB01007: cannot set up the shared health table");
@@ -631,7 +675,7 @@ void afb_health_child_init(apr_pool_t *pchild, server_rec *s)
 {
     afb_checker_t *h = afb_module(s)->health;
     if (h)
-        apr_pool_cleanup_register(pchild, h, afb_checker_stop, apr_pool_cleanup_null);
+        apr_pool_pre_cleanup_register(pchild, h, afb_checker_stop);
     if (h && h->mutex &&
         apr_global_mutex_child_init(&h->mutex, h->mutex_file, pchild) != APR_SUCCESS)
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,

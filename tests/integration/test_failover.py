@@ -252,3 +252,23 @@ def test_an_http_error_at_the_token_endpoint_does_not_switch_paths_by_itself(env
     assert "authfb_session=" not in r.headers.get("Set-Cookie", "")
     assert not [x for x in e.h.events("route.fallback") if x["chosen"] == "phs"]
     e.proxy.set("pass")
+
+
+def test_a_stopping_child_waits_for_its_running_probes(env):
+    """The child that runs the health checker frees what the probes use (HTTP transport, OIDC
+    runtime) when it ends; mod_watchdog does not wait for its thread, so the child ends the
+    checker first and waits for a probe still running (here one hanging at the OP) instead of
+    letting it run on into freed memory (a child crash at stop, AH00052)."""
+    e = env(health="interval=1 timeout=2 fall=2 rise=2")
+    e.wait_up()
+    e.proxy.set("hang")
+    deadline = time.time() + 10
+    while not e.proxy.hanging and time.time() < deadline:
+        time.sleep(0.05)
+    assert e.proxy.hanging, "no probe reached the hanging OP"
+    t0 = time.time()
+    e.h.stop()
+    log = e.h.error_log()
+    assert "AFB01494" in log, log[-2000:]
+    assert time.time() - t0 < 15
+    assert "AH00052" not in log and "Segmentation" not in log
