@@ -70,6 +70,7 @@ afb_filestore_t *afb_filestore_create(apr_pool_t *p, afb_provider_t *prov,
     fs->prov = prov;
     fs->parse = parse;
     fs->parent = p;
+    prov->filestore = fs;
     return fs;
 }
 

@@ -45,7 +45,7 @@ const char *afb_provider_store_configure(afb_provider_t *prov, apr_pool_t *pconf
 void afb_provider_store_child_init(afb_provider_t *prov, apr_pool_t *pchild, afb_http_t *http)
 {
     (void)http;
-    afb_filestore_child_init(prov->runtime, pchild);
+    afb_filestore_child_init(prov->filestore, pchild);
 }
 
 void afb_provider_stores_post_config(afb_module_t *mod, apr_pool_t *pconf, server_rec *s)
@@ -54,12 +54,12 @@ void afb_provider_stores_post_config(afb_module_t *mod, apr_pool_t *pconf, serve
     int i;
     for (i = 0; i < mod->all->nelts; i++) {
         afb_provider_t *prov = APR_ARRAY_IDX(mod->all, i, afb_provider_t *);
-        if (afb_provider_has_store(prov))
-            afb_filestore_post_config(prov->runtime, dir, pconf);
+        if (afb_provider_has_store(prov) && prov->filestore)
+            afb_filestore_post_config(prov->filestore, dir, pconf);
     }
 }
 
 int afb_provider_store_ready(const afb_provider_t *prov)
 {
-    return afb_filestore_usable(prov->runtime);
+    return afb_filestore_usable(prov->filestore);
 }

@@ -46,6 +46,8 @@ struct afb_provider_t {
     void *runtime;                   /* the type's own state; only its afb_prov_TYPE.c
                                       * looks inside */
     afb_module_t *mod;
+    afb_filestore_t *filestore;      /* the file-backed store of a type with ops->store,
+                                      * set by afb_filestore_create; else NULL */
     int health_idx;                  /* its record in the shared health table */
     const char *declared_at;         /* "FILE:LINE" for messages */
 };
